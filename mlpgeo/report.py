@@ -1,0 +1,317 @@
+"""Report metrics: what each report measured, each claim's verdict, and the scorecard built from them.
+
+A report records its numbers with a :class:`Recorder` and saves ``metrics/<report>.json``::
+
+    {"report": name, "source": title, "scale": "ci", "seeds": [...], "runtime_s": 95.2,
+     "machine": {...}, "metrics": {...},
+     "claims": [{"id", "claim", "source_value", "measured", "verdict", "section"}, ...]}
+
+``verdict`` is one of :data:`VERDICTS`; ``measured`` maps names to numbers or :func:`summarize`
+summaries (mean, spread, seeds); ``section`` is the heading of the report section that shows the
+evidence. The site's scorecard page is rendered from these files by :func:`scorecard_markdown`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import platform
+import re
+import time
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not testable")
+CLAIM_KEYS = ("id", "claim", "source_value", "measured", "verdict", "section")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy / torch scalars and arrays (recursively) into plain JSON values; NaN -> None."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return to_jsonable(value.detach().cpu().tolist())
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return to_jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot record a {type(value).__name__} as a metric; convert it to numbers first.")
+
+
+def summarize(values: Iterable[float]) -> dict[str, Any]:
+    """Mean and spread of a measurement over seeds.
+
+    Returns:
+        ``{"mean", "std", "n", "values"}`` with the sample standard deviation (ddof = 1; 0 for n = 1).
+
+    Raises:
+        ValueError: no values.
+    """
+    array = np.asarray([float(v) for v in values], dtype=np.float64)
+    if array.size == 0:
+        raise ValueError("summarize needs at least one value.")
+    std = float(array.std(ddof=1)) if array.size > 1 else 0.0
+    return {"mean": float(array.mean()), "std": std, "n": int(array.size), "values": array.tolist()}
+
+
+def machine() -> dict[str, Any]:
+    """A short description of the machine a report ran on."""
+    return {
+        "platform": platform.platform(terse=True),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def metrics_dir() -> Path:
+    """Where metrics files go: ``MLPGEO_METRICS_DIR`` or ``./metrics``."""
+    return Path(os.environ.get("MLPGEO_METRICS_DIR") or "metrics")
+
+
+class Recorder:
+    """Collects one report's metrics and claims and writes them as JSON.
+
+    Args:
+        name: the report's name (its notebook's stem, e.g. ``"hashing"``).
+        source: the source document, e.g. ``'"VQ-Kernels" (Roddenberry et al.)'``.
+        seeds: every seed the report uses.
+    """
+
+    def __init__(self, name: str, source: str, seeds: Sequence[int]) -> None:
+        from mlpgeo.config import scale
+
+        if not re.fullmatch(r"[a-z0-9_]+", name):
+            raise ValueError(f"report name {name!r} must be lower-case letters, digits and underscores.")
+        self.name = name
+        self.source = source
+        self.seeds = [int(s) for s in seeds]
+        self.scale = scale()
+        self.metrics: dict[str, Any] = {}
+        self.claims: list[dict[str, Any]] = []
+        self.started = time.perf_counter()
+
+    def metric(self, key: str, value: Any) -> Any:
+        """Record a named measurement (a number, a list, a dict or a :func:`summarize` summary)."""
+        self.metrics[key] = to_jsonable(value)
+        return value
+
+    def claim(
+        self,
+        id: str,
+        claim: str,
+        source_value: Any,
+        measured: Mapping[str, Any],
+        verdict: str,
+        section: str,
+    ) -> dict[str, Any]:
+        """Record one claim of the source document with our measurement and verdict.
+
+        Args:
+            id: short unique identifier, e.g. ``"lora-no-new-partitions"``.
+            claim: the claim in one sentence.
+            source_value: what the source reports (a number, or text such as ``"qualitative"``).
+            measured: name -> number or :func:`summarize` summary; at least one entry.
+            verdict: one of :data:`VERDICTS`, computed from ``measured`` by a stated criterion.
+            section: the exact text of the report heading whose section shows the evidence.
+
+        Raises:
+            ValueError: unknown verdict, duplicate id, empty measurement or section.
+        """
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict {verdict!r} is not one of {VERDICTS}.")
+        if any(c["id"] == id for c in self.claims):
+            raise ValueError(f"claim id {id!r} is recorded twice.")
+        if not measured:
+            raise ValueError(f"claim {id!r} has no measured numbers; every verdict needs its numbers.")
+        if not section.strip():
+            raise ValueError(f"claim {id!r} needs the heading of the section that shows it.")
+        entry = {
+            "id": id,
+            "claim": claim,
+            "source_value": to_jsonable(source_value),
+            "measured": to_jsonable(dict(measured)),
+            "verdict": verdict,
+            "section": section.strip(),
+        }
+        self.claims.append(entry)
+        return entry
+
+    def as_dict(self) -> dict[str, Any]:
+        """The metrics file's content, with the runtime measured up to now."""
+        return {
+            "report": self.name,
+            "source": self.source,
+            "scale": self.scale,
+            "seeds": self.seeds,
+            "runtime_s": round(time.perf_counter() - self.started, 2),
+            "machine": machine(),
+            "metrics": self.metrics,
+            "claims": self.claims,
+        }
+
+    def save(self, folder: Path | None = None) -> Path:
+        """Write ``<folder>/<name>.json`` atomically (default folder: :func:`metrics_dir`)."""
+        from mlpgeo.data import atomic_write_bytes
+
+        path = Path(folder or metrics_dir()) / f"{self.name}.json"
+        atomic_write_bytes(path, json.dumps(self.as_dict(), indent=1).encode())
+        return path
+
+    def table(self) -> ClaimTable:
+        """The verdict table of the claims recorded so far (renders in a notebook)."""
+        return ClaimTable(self.claims)
+
+
+def format_value(value: Any) -> str:
+    """Short text for a source value or a measurement (summaries as mean ± std (n = ...))."""
+    if isinstance(value, Mapping) and {"mean", "std", "n"} <= set(value):
+        return f"{format_value(value['mean'])} ± {format_value(value['std'])} (n={value['n']})"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.3g}" if value != 0 else "0"
+    return str(value)
+
+
+class ClaimTable:
+    """A list of claims shown as an HTML table in notebooks (and as Markdown)."""
+
+    def __init__(self, claims: list[dict[str, Any]]) -> None:
+        self.claims = claims
+
+    def rows(self) -> list[list[str]]:
+        """One row per claim: claim, source value, measured, verdict."""
+        return [
+            [c["claim"], format_value(c["source_value"]), format_value(c["measured"]), c["verdict"]]
+            for c in self.claims
+        ]
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in ("Claim", "Source", "Measured", "Verdict"))
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in self.rows()
+        )
+        return f'<table class="mlpgeo-claims"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+    def _repr_markdown_(self) -> str:
+        lines = ["| Claim | Source | Measured | Verdict |", "|---|---|---|---|"]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in self.rows()]
+        return "\n".join(lines)
+
+
+def load_metrics(folder: Path) -> list[dict[str, Any]]:
+    """Read and check every ``*.json`` metrics file in ``folder``, sorted by report name.
+
+    Raises:
+        ValueError: a file that is not valid JSON or lacks a required key (names the file).
+    """
+    reports = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not valid JSON ({error}); rerun its report.") from error
+        missing = {"report", "source", "scale", "seeds", "runtime_s", "metrics", "claims"} - set(data)
+        if missing:
+            raise ValueError(f"{path} lacks {sorted(missing)}; rerun its report.")
+        for claim in data["claims"]:
+            if set(CLAIM_KEYS) - set(claim) or claim["verdict"] not in VERDICTS:
+                raise ValueError(f"{path}: claim {claim.get('id')!r} is malformed; rerun its report.")
+        reports.append(data)
+    return reports
+
+
+def heading_anchor(heading: str) -> str:
+    """The HTML id the site gives a report heading (mkdocs-jupyter's rule).
+
+    ASCII-folded, characters other than letters, digits, ``_``, ``-`` and spaces dropped, lower-cased,
+    runs of spaces and hyphens turned into one hyphen: ``"3. Wide vs deep (2-D)"`` -> ``"3-wide-vs-deep-2-d"``.
+    """
+    text = unicodedata.normalize("NFKD", heading).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def verdict_totals(reports: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many claims of all reports carry each verdict (every verdict listed, zeros included)."""
+    totals = {verdict: 0 for verdict in VERDICTS}
+    for report in reports:
+        for claim in report["claims"]:
+            totals[claim["verdict"]] += 1
+    return totals
+
+
+def md_cell(text: str) -> str:
+    """Escape text for a Markdown table cell."""
+    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+
+
+def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str, str]) -> str:
+    """The scorecard page: totals per verdict, one row per claim, and the run-time table.
+
+    Args:
+        reports: metrics files as loaded by :func:`load_metrics`.
+        titles: report name -> page title (the source document's report).
+
+    Returns:
+        Markdown for ``scorecard.md`` (links point to ``reports/<name>.ipynb`` sections).
+    """
+    totals = verdict_totals(reports)
+    n_claims = sum(totals.values())
+    lines = [
+        "# Scorecard",
+        "",
+        "Every claim of the five source documents, with our measurement and verdict. This page is "
+        "generated from the reports' metrics files at build time; it cannot disagree with them.",
+        "",
+        '<div class="mlpgeo-totals" markdown>',
+        "",
+        "| Verdict | Claims |",
+        "|---|---:|",
+    ]
+    lines += [f"| {verdict} | {count} |" for verdict, count in totals.items()]
+    lines += [f"| **all** | **{n_claims}** |", "", "</div>", ""]
+    lines += ["## Claims", "", "| Document | Claim | Source value | Measured (mean ± std over seeds) | Verdict |",
+              "|---|---|---|---|---|"]
+    for report in reports:
+        name = report["report"]
+        for claim in report["claims"]:
+            link = f"reports/{name}.ipynb#{heading_anchor(claim['section'])}"
+            lines.append(
+                f"| [{md_cell(titles.get(name, name))}]({link}) | {md_cell(claim['claim'])} | "
+                f"{md_cell(format_value(claim['source_value']))} | {md_cell(format_value(claim['measured']))} | "
+                f'<span class="verdict" data-verdict="{claim["verdict"]}">{claim["verdict"]}</span> |'
+            )
+    lines += ["", "## Run time of the last build", "", "| Report | Scale | Seeds | Run time | Machine |",
+              "|---|---|---|---:|---|"]
+    for report in reports:
+        machine_info = report.get("machine", {})
+        described = f"{machine_info.get('cpus', '?')} CPUs, {machine_info.get('platform', '?')}, torch {machine_info.get('torch', '?')}"
+        lines.append(
+            f"| [{md_cell(titles.get(report['report'], report['report']))}](reports/{report['report']}.ipynb) | "
+            f"{report['scale']} | {', '.join(map(str, report['seeds']))} | {report['runtime_s']:.0f} s | {md_cell(described)} |"
+        )
+    return "\n".join(lines) + "\n"

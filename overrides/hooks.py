@@ -1,0 +1,123 @@
+"""MkDocs hooks: pages generated from the executed reports at build time.
+
+- ``scorecard.md``: rendered from ``metrics/*.json`` by :func:`mlpgeo.report.scorecard_markdown`.
+- ``assets/figures/<report>.png``: one figure per report for the home page (the output of the cell
+  tagged ``home-figure``, else the report's first figure).
+- the home page's totals and report cards (markers in ``docs/index.md``).
+- a header box on every report page: source, download, metrics, rerun commands, scale and run time.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from mkdocs.structure.files import File, Files
+
+from mlpgeo.report import load_metrics, scorecard_markdown, verdict_totals
+
+REPORTS = {
+    "hashing": ("MLPs as hashing functions", "000", "Neurons as hyperplanes, codes as hashes, exact linear regions, wide vs deep, bias, LoRA."),
+    "kag": ("Kolmogorov-Arnold geometry", "001", "Jacobian minors of MNIST MLPs: participation ratio, KL, rotation ratio across spatial scales."),
+    "bloom": ("Bloom filters in tiny ReLU networks", "002", "Do 1-hidden-layer ReLU nets solve a sparse top-k task with a learned Bloom filter?"),
+    "vq_kernels": ("VQ-kernels", "003", "Hamming distance of activation patterns as a kernel on the input space."),
+    "function_approximation": ("Key-value memory and x²", "004", "An MLP fitted to x², read as keys (activations) and values (effective output weights)."),
+}
+TOTALS_MARKER = "<!-- mlpgeo:totals -->"
+CARDS_MARKER = "<!-- mlpgeo:reports -->"
+
+
+def metrics_of(config) -> list[dict]:
+    """The metrics files of the executed reports (empty if none were executed)."""
+    folder = Path(config["docs_dir"]) / "metrics"
+    return load_metrics(folder) if folder.is_dir() else []
+
+
+def home_figure(notebook: Path) -> bytes | None:
+    """PNG bytes of the notebook's figure tagged ``home-figure`` (else its first PNG output)."""
+    cells = json.loads(notebook.read_text())["cells"]
+    tagged = [c for c in cells if "home-figure" in c.get("metadata", {}).get("tags", [])]
+    for cell in tagged + cells:
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                return base64.b64decode("".join(png) if isinstance(png, list) else png)
+    return None
+
+
+def on_files(files: Files, config) -> Files:
+    titles = {name: title for name, (title, _, _) in REPORTS.items()}
+    files.append(File.generated(config, "scorecard.md", content=scorecard_markdown(metrics_of(config), titles)))
+    for name in REPORTS:
+        notebook = Path(config["docs_dir"]) / "reports" / f"{name}.ipynb"
+        figure = home_figure(notebook) if notebook.exists() else None
+        if figure is not None:
+            files.append(File.generated(config, f"assets/figures/{name}.png", content=figure))
+    return files
+
+
+def totals_markdown(reports: list[dict]) -> str:
+    """The verdict totals as a one-row table for the home page."""
+    totals = verdict_totals(reports)
+    head = " | ".join(f'<span class="verdict" data-verdict="{v}">{v}</span>' for v in totals)
+    return f"| {head} | all claims |\n|" + "---:|" * (len(totals) + 1) + "\n| " + " | ".join(
+        str(n) for n in totals.values()
+    ) + f" | {sum(totals.values())} |\n"
+
+
+def cards_markdown(reports: list[dict], files: Files) -> str:
+    """One card per report: title, figure, summary and its verdict counts."""
+    by_name = {r["report"]: r for r in reports}
+    cards = []
+    for name, (title, number, summary) in REPORTS.items():
+        figure = f'<img src="assets/figures/{name}.png" alt="A figure of the {html.escape(title)} report">' if files.get_file_from_path(f"assets/figures/{name}.png") else ""
+        report = by_name.get(name)
+        counts = ", ".join(f"{n} {v}" for v, n in verdict_totals([report]).items() if n) if report else "not executed"
+        cards.append(
+            f'<div class="mlpgeo-card" markdown>\n\n### [{title}](reports/{name}.ipynb)\n\n{figure}\n\n'
+            f"{summary} Source: document {number}.\n\n*Claims: {counts}.*\n\n</div>"
+        )
+    return '<div class="mlpgeo-cards" markdown>\n\n' + "\n\n".join(cards) + "\n\n</div>\n"
+
+
+def on_page_markdown(markdown: str, page, config, files: Files) -> str:
+    if page.file.src_uri != "index.md":
+        return markdown
+    reports = metrics_of(config)
+    return markdown.replace(TOTALS_MARKER, totals_markdown(reports)).replace(CARDS_MARKER, cards_markdown(reports, files))
+
+
+def report_box(name: str, report: dict | None) -> str:
+    """The header box of a report page (links are relative to reports/<name>/)."""
+    title, number, _ = REPORTS[name]
+    source = html.escape(report["source"]) if report else f"document {number}"
+    run = (
+        f"executed at scale <code>{report['scale']}</code> with seeds {', '.join(map(str, report['seeds']))} "
+        f"in {report['runtime_s']:.0f} s"
+        if report
+        else "not executed in this build"
+    )
+    return (
+        '<div class="mlpgeo-report-box">'
+        f"<p><strong>Source:</strong> {source} (<code>shared/seeds/{number}_*.txt</code>). "
+        f"<strong>This build:</strong> {run}.</p>"
+        f'<p><a href="{name}.ipynb" download>Download the notebook</a> · '
+        f'<a href="../../metrics/{name}.json">metrics file (JSON)</a> · '
+        f'<a href="../../scorecard/">scorecard</a> · <a href="../../rerun/">how to rerun</a></p>'
+        f"<p><strong>Rerun:</strong> <code>make report NAME={name}</code> (default scale) or "
+        f"<code>MLPGEO_SCALE=full make report NAME={name}</code> (the papers' sizes).</p>"
+        "</div>"
+    )
+
+
+def on_page_content(content: str, page, config, files: Files) -> str:
+    src = page.file.src_uri
+    if not (src.startswith("reports/") and src.endswith(".ipynb")):
+        return content
+    name = Path(src).stem
+    if name not in REPORTS:
+        return content
+    report = next((r for r in metrics_of(config) if r["report"] == name), None)
+    return report_box(name, report) + content
