@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -152,7 +153,7 @@ def read_embedded_cache(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     try:
         with np.load(path) as archive:
             images, labels = archive["images"], archive["labels"]
-    except (OSError, ValueError, KeyError, EOFError) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         print(f"load_mnist: the cache {path} is unreadable ({error}); rebuilding it.", file=sys.stderr)
         return None
     if content_sha256(images, labels) != EMBEDDED_SHA256:

@@ -55,7 +55,7 @@ def mlp(widths: Sequence[int], activation: str = "relu", bias: bool = True, seed
     generator = torch.Generator().manual_seed(seed)
     layers: list[nn.Module] = []
     for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
-        linear = nn.Linear(d_in, d_out, bias=bias)
+        linear = nn.utils.skip_init(nn.Linear, d_in, d_out, bias=bias)  # no global-RNG draw
         bound = 1.0 / math.sqrt(d_in)
         with torch.no_grad():
             linear.weight.uniform_(-bound, bound, generator=generator)
@@ -310,7 +310,7 @@ def train(
             value.backward()
             opt.step()
             history.step_loss.append(float(value.detach()))
-            total += float(value) * len(index)
+            total += float(value.detach()) * len(index)
         history.epoch_loss.append(total / n)
         bar.set_postfix(loss=f"{history.epoch_loss[-1]:.4g}")
         if snapshot_every and epoch % snapshot_every == 0:

@@ -1,0 +1,104 @@
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mlpgeo.report import (
+    Recorder,
+    format_value,
+    heading_anchor,
+    load_metrics,
+    scorecard_markdown,
+    summarize,
+    to_jsonable,
+    verdict_totals,
+)
+
+
+def test_summarize_hand_computed():
+    s = summarize([1.0, 2.0, 3.0, 6.0])
+    assert s["mean"] == 3.0 and s["n"] == 4
+    assert s["std"] == pytest.approx(math.sqrt(((4 + 1 + 0 + 9) / 3)))
+    assert summarize([5])["std"] == 0.0
+    with pytest.raises(ValueError):
+        summarize([])
+
+
+def test_to_jsonable_converts_numpy_torch_and_nan():
+    value = {"a": np.float32(1.5), "b": torch.tensor([1, 2]), "c": np.arange(2), "d": float("nan"), 3: (1, 2)}
+    assert to_jsonable(value) == {"a": 1.5, "b": [1, 2], "c": [0, 1], "d": None, "3": [1, 2]}
+    with pytest.raises(TypeError):
+        to_jsonable(object())
+
+
+def make_recorder(name="demo"):
+    rec = Recorder(name, source="A paper", seeds=[0, 1, 2])
+    rec.metric("accuracy", summarize([0.9, 0.92, 0.91]))
+    rec.claim("c1", "Only a few codes hold data.", 7, {"codes with data": summarize([6, 7, 9])}, "partly reproduced", "1. Codes | hashes")
+    rec.claim("c2", "Trained kernels agree.", 0.55, {"cosine": 0.61}, "reproduced", "Kernels")
+    return rec
+
+
+def test_recorder_validates_claims():
+    rec = make_recorder()
+    with pytest.raises(ValueError, match="verdict"):
+        rec.claim("c3", "x", 1, {"m": 1}, "sort of", "S")
+    with pytest.raises(ValueError, match="twice"):
+        rec.claim("c1", "x", 1, {"m": 1}, "reproduced", "S")
+    with pytest.raises(ValueError, match="measured"):
+        rec.claim("c4", "x", 1, {}, "reproduced", "S")
+    with pytest.raises(ValueError, match="heading"):
+        rec.claim("c5", "x", 1, {"m": 1}, "reproduced", " ")
+    with pytest.raises(ValueError, match="name"):
+        Recorder("Bad Name", "s", [0])
+
+
+def test_save_writes_the_documented_shape(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLPGEO_SCALE", "ci")
+    path = make_recorder().save(tmp_path)
+    saved = json.loads(path.read_text())
+    assert path.name == "demo.json"
+    assert {"report", "source", "scale", "seeds", "runtime_s", "machine", "metrics", "claims"} <= set(saved)
+    assert saved["scale"] == "ci" and saved["seeds"] == [0, 1, 2]
+    assert saved["claims"][0]["measured"]["codes with data"]["values"] == [6.0, 7.0, 9.0]
+    assert load_metrics(tmp_path)[0]["report"] == "demo"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_load_metrics_rejects_broken_files(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json"):
+        load_metrics(tmp_path)
+    (tmp_path / "bad.json").write_text(json.dumps({"report": "bad"}))
+    with pytest.raises(ValueError, match="lacks"):
+        load_metrics(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Verdicts", "1. Neurons as hyperplanes, codes as hashes", "Wide vs deep (2-D)", "LoRA: rank 1–4", "x² and the key–value view", "  spaced   out  "],
+)
+def test_heading_anchor_matches_the_site_renderer(heading):
+    slugify = pytest.importorskip("mkdocs_jupyter.utils").slugify
+    strings = pytest.importorskip("nbconvert.filters.strings")
+    assert heading_anchor(heading) == strings._convert_header_id(slugify(heading))
+
+
+def test_scorecard_has_one_row_per_claim_and_totals():
+    reports = [make_recorder("demo").as_dict(), make_recorder("other").as_dict()]
+    page = scorecard_markdown(reports, {"demo": "Demo report"})
+    rows = [line for line in page.splitlines() if line.startswith("| [")]
+    claim_rows = [r for r in rows if "data-verdict" in r]
+    assert len(claim_rows) == 4
+    assert "(reports/demo.ipynb#1-codes-hashes)" in page
+    assert "Only a few codes hold data." in page and "Demo report" in page
+    assert verdict_totals(reports) == {"reproduced": 2, "partly reproduced": 2, "not reproduced": 0, "not testable": 0}
+    assert "| partly reproduced | 2 |" in page
+
+
+def test_format_value():
+    assert format_value({"mean": 0.5, "std": 0.25, "n": 3, "values": [0]}) == "0.5 ± 0.25 (n=3)"
+    assert format_value(1234) == "1,234"
+    assert format_value({"a": 1.23456, "b": "x"}) == "a: 1.23; b: x"
