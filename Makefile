@@ -12,6 +12,8 @@ BUILD := build
 STAGE := $(BUILD)/docs
 NPM_DIR := $(BUILD)/npm
 TORCH_VERSION := 2.13.0
+# Extra pip arguments for torch, e.g. a CPU-only package index on machines without the local CPU wheel.
+TORCH_PIP_ARGS ?=
 MATHJAX_VERSION := 3.2.2
 MATHJAX := $(NPM_DIR)/node_modules/mathjax/es5/tex-mml-chtml.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -30,7 +32,7 @@ help:
 setup: $(VENV)/.setup-stamp
 $(VENV)/.setup-stamp: pyproject.toml
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install "torch==$(TORCH_VERSION)"
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)"
 	$(BIN)/pip install -e ".[site,test,peers]"
 	touch $@
 
@@ -43,9 +45,11 @@ $(MATHJAX):
 	mkdir -p $(NPM_DIR)
 	npm install --no-save --no-audit --no-fund --prefix $(NPM_DIR) "mathjax@$(MATHJAX_VERSION)"
 
-# Debian's Chromium for the browser test (Playwright drives it; it downloads no browser of its own).
+# A Chromium for the browser test (Playwright drives it; it downloads no browser of its own):
+# Debian's package, unless CHROMIUM names one or Google Chrome is already there (as on GitHub's runners).
 browser:
-	command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+	[ -n "$${CHROMIUM:-}" ] || command -v chromium >/dev/null || command -v google-chrome >/dev/null || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
 # Stage docs/ + executed copies of reports/ in build/docs, execute each report once, build the site.
 site: setup data $(MATHJAX)
