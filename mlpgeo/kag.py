@@ -1,0 +1,1194 @@
+"""Kolmogorov-Arnold geometry (KAG): statistics of the minors of hidden-layer Jacobians.
+
+For an input ``x`` and hidden layer ``l`` (1-based) the Jacobian ``J(x)`` of the layer's
+post-activation output with respect to the input has one row per hidden unit and one column per input
+pixel. For a piecewise-linear network it has a closed form, the activation slopes times the weights,
+composed through the layers:
+
+    J_1 = diag(s_1) W_1,    J_l = diag(s_l) W_l J_{l-1},    s_l = act'(z_l)  (ReLU: 1[z_l > 0]).
+
+A *k-minor* is the determinant of a ``k x k`` submatrix of ``J`` (k distinct rows, k distinct columns).
+There are far too many to enumerate at 784 inputs, so ``N`` of them are sampled at random (the authors'
+toolkit: ``N = 500``, ``k = 2``). Three statistics of the sampled minors ``m`` measure how concentrated
+and how axis-aligned the Jacobian is:
+
+- participation ratio, toolkit convention ``PR = ||m||_2 / ||m||_1`` in ``[1/sqrt(N), 1]``
+  (higher = more concentrated); the physics convention ``||m||_1^2 / (N ||m||_2^2)`` (higher = more
+  uniform) is available by name;
+- KL divergence from uniform of ``p = |m| / sum |m|``: ``KL = sum_i p_i log(N p_i)`` in ``[0, log N]``;
+- rotation ratio ``RR = max|m(J)| / mean_q max|m(Q_q J)|`` over Haar-random orthogonal ``Q_q``
+  rotating the hidden units (rows; the input side is an option), fresh minors on each side.
+
+Each is reported as a ratio trained / randomly initialised network on the same inputs. Spatial scale:
+the minors' columns are drawn from the pixels of a Euclidean ball (centre, radius) on the 28 x 28 grid.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from mlpgeo.models import PIECEWISE_LINEAR, check_input, hidden_layers
+
+IMAGE_SIDE = 28
+IMAGE_CENTER = (13.5, 13.5)
+PR_CONVENTIONS = ("toolkit", "physics")
+ROTATE_SIDES = ("rows", "columns")
+ROW_SETS = ("all", "active")
+METRICS = ("pr", "kl", "rr")
+
+
+# --------------------------------------------------------------------------------------------------
+# Jacobians
+# --------------------------------------------------------------------------------------------------
+
+
+def check_layer(model: nn.Sequential, layer: int) -> list[tuple[nn.Linear, nn.Module]]:
+    """The hidden layers of ``model`` up to ``layer`` (1-based), after checking that it exists.
+
+    Raises:
+        ValueError: ``layer`` is not in ``1 .. number of hidden layers``.
+    """
+    layers = hidden_layers(model)
+    if not isinstance(layer, int) or isinstance(layer, bool) or not 1 <= layer <= len(layers):
+        raise ValueError(
+            f"layer={layer!r} does not exist: the model has {len(layers)} hidden layer(s); "
+            f"use a 1-based index in 1..{len(layers)}."
+        )
+    return layers[:layer]
+
+
+def activation_slope(act: nn.Module, z: Tensor) -> Tensor:
+    """Derivative of a piecewise-linear activation at pre-activations ``z`` (ReLU: ``1[z > 0]``)."""
+    if isinstance(act, nn.LeakyReLU):
+        return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, act.negative_slope))
+    if isinstance(act, nn.ReLU):
+        return (z > 0).to(z.dtype)
+    raise TypeError(f"{type(act).__name__} is not piecewise linear; use method='autograd'.")
+
+
+@torch.no_grad()
+def jacobians_closed_form(model: nn.Sequential, x: Tensor, layer: int = 1) -> Tensor:
+    """Closed-form Jacobians of a piecewise-linear hidden layer: slopes times weights, composed.
+
+    ``J_1 = diag(s_1) W_1`` and ``J_l = diag(s_l) W_l J_{l-1}`` with ``s_l`` the activation slopes
+    (ReLU: ``1[z_l > 0]``, the activation pattern). At ``z = 0`` exactly ReLU's slope is taken as 0.
+
+    Args:
+        model: an MLP whose activations up to ``layer`` are ReLU or LeakyReLU.
+        x: inputs ``(n, d_in)``.
+        layer: 1-based hidden layer index.
+
+    Returns:
+        ``(n, width_layer, d_in)``.
+
+    Raises:
+        TypeError: a curved activation (GELU, tanh) before or at ``layer``.
+        ValueError: bad input or a layer that does not exist.
+    """
+    layers = check_layer(model, layer)
+    h = check_input(model, x)
+    jac: Tensor | None = None
+    for linear, act in layers:
+        z = linear(h)
+        slope = activation_slope(act, z)  # (n, w)
+        if jac is None:
+            jac = slope[:, :, None] * linear.weight[None]
+        else:
+            jac = slope[:, :, None] * torch.matmul(linear.weight, jac)
+        h = act(z)
+    assert jac is not None
+    return jac
+
+
+def jacobians_autograd(model: nn.Sequential, x: Tensor, layer: int = 1) -> Tensor:
+    """Jacobians of hidden layer ``layer``'s output by automatic differentiation (torch.func).
+
+    ``torch.func.vmap(torch.func.jacrev(f))`` over the batch, ``f`` the map from one input to the
+    layer's post-activation output. Works for any activation (GELU, tanh, ReLU, ...).
+
+    Args:
+        model: an MLP.
+        x: inputs ``(n, d_in)``.
+        layer: 1-based hidden layer index.
+
+    Returns:
+        ``(n, width_layer, d_in)``.
+    """
+    layers = check_layer(model, layer)
+    x = check_input(model, x)
+    sub = nn.Sequential(*[m for pair in layers for m in pair])
+
+    def f(v: Tensor) -> Tensor:
+        return sub(v[None])[0]
+
+    with torch.no_grad():
+        return torch.func.vmap(torch.func.jacrev(f))(x).detach()
+
+
+def layer_jacobians(model: nn.Sequential, x: Tensor, layer: int = 1, method: str = "auto") -> Tensor:
+    """Jacobians ``J(x) = d a_layer / d x`` of a hidden layer's output for a batch.
+
+    Args:
+        model: an MLP ``nn.Sequential(Linear, act, ..., Linear)``.
+        x: inputs ``(n, d_in)``.
+        layer: 1-based hidden layer index.
+        method: ``"auto"`` (closed form when every activation up to ``layer`` is piecewise linear,
+            else autograd), ``"closed_form"`` or ``"autograd"``.
+
+    Returns:
+        ``(n, width_layer, d_in)``: rows = hidden units, columns = inputs.
+
+    Raises:
+        ValueError: unknown method, bad input, or a layer that does not exist.
+        TypeError: ``method="closed_form"`` with a curved activation.
+    """
+    if method not in ("auto", "closed_form", "autograd"):
+        raise ValueError(f"unknown method {method!r}; use 'auto', 'closed_form' or 'autograd'.")
+    layers = check_layer(model, layer)
+    piecewise = all(isinstance(act, PIECEWISE_LINEAR) for _, act in layers)
+    if method == "closed_form" or (method == "auto" and piecewise):
+        return jacobians_closed_form(model, x, layer)
+    return jacobians_autograd(model, x, layer)
+
+
+def first_layer_factors(model: nn.Sequential, x: Tensor) -> tuple[Tensor, Tensor]:
+    """The first hidden layer's Jacobians in factored form ``J_i = diag(s_i) W_1``.
+
+    ``s_i = act'(W_1 x_i + b_1)``: the activation slopes (ReLU: the pattern; GELU etc.: the derivative,
+    computed by autograd of the element-wise activation).
+
+    Args:
+        model: an MLP.
+        x: inputs ``(n, d_in)``.
+
+    Returns:
+        ``(slopes (n, h_1), weight (h_1, d_in))``.
+    """
+    (linear, act), *_ = check_layer(model, 1)
+    x = check_input(model, x)
+    with torch.no_grad():
+        z = linear(x)
+    if isinstance(act, PIECEWISE_LINEAR):
+        slopes = activation_slope(act, z)
+    else:
+        z = z.detach().requires_grad_(True)
+        with torch.enable_grad():
+            (slopes,) = torch.autograd.grad(act(z).sum(), z)
+    return slopes.detach(), linear.weight.detach()
+
+
+def layer_batch(model: nn.Sequential, x: Tensor, layer: int = 1) -> "JacobianBatch":
+    """The cheapest exact representation of a layer's Jacobians: factors for layer 1, else a tensor."""
+    check_layer(model, layer)
+    return first_layer_factors(model, x) if layer == 1 else layer_jacobians(model, x, layer)
+
+
+JacobianBatch = Tensor | tuple[Tensor, Tensor]
+"""A batch of Jacobians: a tensor ``(n, h, d)``, or a first layer's factors ``(slopes (n, h), weight (h, d))``
+meaning ``J_i = diag(slopes_i) weight`` (never materialised)."""
+
+
+def jacobian_shape(jac: JacobianBatch) -> tuple[int, int, int]:
+    """``(n, h, d)`` of a Jacobian batch (tensor or factors)."""
+    if isinstance(jac, tuple):
+        if len(jac) != 2 or jac[0].dim() != 2 or jac[1].dim() != 2 or jac[0].shape[1] != jac[1].shape[0]:
+            raise ValueError("factored Jacobians must be (slopes (n, h), weight (h, d)).")
+        return jac[0].shape[0], jac[1].shape[0], jac[1].shape[1]
+    if not isinstance(jac, Tensor) or jac.dim() != 3:
+        raise ValueError(f"jac must be a (n, h, d) tensor of Jacobians, got {getattr(jac, 'shape', type(jac))}.")
+    return tuple(jac.shape)  # type: ignore[return-value]
+
+
+def dense(jac: JacobianBatch) -> Tensor:
+    """The Jacobian batch as a tensor ``(n, h, d)``."""
+    if isinstance(jac, tuple):
+        slopes, weight = jac
+        return slopes[:, :, None] * weight[None]
+    return jac
+
+
+# --------------------------------------------------------------------------------------------------
+# Sampling minors
+# --------------------------------------------------------------------------------------------------
+
+
+def distinct_indices(shape: Sequence[int], k: int, high: int | Tensor, generator: torch.Generator) -> Tensor:
+    """Draw ``k`` distinct integers uniformly from ``0 .. high-1`` for every position of ``shape``.
+
+    Sequential draws without replacement, vectorised: the j-th index is drawn from ``high - j`` values
+    and shifted past the earlier ones (visited in increasing order), which makes every ordered k-tuple of
+    distinct values equally likely.
+
+    Args:
+        shape: batch shape, e.g. ``(n, N)``.
+        k: how many distinct indices per position.
+        high: the range size, an int or a tensor broadcastable to ``shape`` (per-position ranges).
+        generator: the random generator (CPU).
+
+    Returns:
+        Long tensor ``(*shape, k)``.
+
+    Raises:
+        ValueError: ``k < 1`` or ``k > high``.
+    """
+    high_t = torch.as_tensor(high).long()
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}.")
+    if int(high_t.min()) < k:
+        raise ValueError(f"cannot draw {k} distinct indices from a range of size {int(high_t.min())}.")
+    high_t = high_t.expand(tuple(shape))
+    chosen: list[Tensor] = []
+    for j in range(k):
+        u = (torch.rand(tuple(shape), generator=generator) * (high_t - j)).long()
+        u = torch.minimum(u, high_t - j - 1)  # guard against rand() rounding up to 1.0
+        if chosen:
+            previous = torch.sort(torch.stack(chosen, dim=-1), dim=-1).values
+            for i in range(previous.shape[-1]):
+                u = u + (u >= previous[..., i]).long()
+        chosen.append(u)
+    return torch.stack(chosen, dim=-1)
+
+
+def sample_minor_indices(
+    n_inputs: int,
+    n_minors: int,
+    k: int,
+    n_rows: int | Tensor,
+    n_cols: int,
+    generator: torch.Generator,
+) -> tuple[Tensor, Tensor]:
+    """Row and column positions of ``n_minors`` random k-minors for each of ``n_inputs`` Jacobians.
+
+    Args:
+        n_inputs: number of Jacobians ``n``.
+        n_minors: minors per Jacobian ``N``.
+        k: minor size.
+        n_rows: number of rows to draw from (an int, or ``(n, 1)`` per-input counts).
+        n_cols: number of columns to draw from.
+        generator: random generator.
+
+    Returns:
+        ``(rows, cols)``, long ``(n, N, k)`` each: positions ``< n_rows`` and ``< n_cols``.
+    """
+    rows = distinct_indices((n_inputs, n_minors), k, n_rows, generator)
+    cols = distinct_indices((n_inputs, n_minors), k, n_cols, generator)
+    return rows, cols
+
+
+def small_det(sub: Tensor) -> Tensor:
+    """Determinants of a batch of ``k x k`` matrices ``(..., k, k) -> (...)``.
+
+    ``k = 1``: the entry; ``k = 2``: ``ad - bc`` in closed form; larger ``k``: ``torch.linalg.det``.
+    """
+    k = sub.shape[-1]
+    if sub.shape[-2] != k:
+        raise ValueError(f"minors need square blocks, got shape {tuple(sub.shape)}.")
+    if k == 1:
+        return sub[..., 0, 0]
+    if k == 2:
+        return sub[..., 0, 0] * sub[..., 1, 1] - sub[..., 0, 1] * sub[..., 1, 0]
+    return torch.linalg.det(sub)
+
+
+def gather_minors(jac: JacobianBatch, rows: Tensor, cols: Tensor) -> Tensor:
+    """The minors ``det J_i[rows[i, j], cols[i, j]]`` for given index tuples (signed).
+
+    Args:
+        jac: Jacobians ``(n, h, d)`` or factors (see :data:`JacobianBatch`).
+        rows: long ``(n, N, k)`` row indices into ``h``.
+        cols: long ``(n, N, k)`` column indices into ``d``.
+
+    Returns:
+        ``(n, N)``.
+    """
+    if isinstance(jac, tuple):  # J_i[r, c] = slopes_i[r] W[r, c]
+        slopes, weight = jac
+        sub = torch.gather(slopes, 1, rows.reshape(len(slopes), -1)).reshape(rows.shape)[..., :, None]
+        sub = sub * weight[rows[..., :, None], cols[..., None, :]]
+        return small_det(sub)
+    n = jac.shape[0]
+    batch = torch.arange(n, device=jac.device)[:, None, None, None]
+    sub = jac[batch, rows[..., :, None], cols[..., None, :]]  # (n, N, k, k)
+    return small_det(sub)
+
+
+def check_columns(columns: Tensor | None, d: int) -> Tensor | None:
+    """Validate a column subset (long indices into ``d`` inputs, no duplicates)."""
+    if columns is None:
+        return None
+    columns = torch.as_tensor(columns).long().flatten()
+    if columns.numel() == 0:
+        raise ValueError("the column set is empty; pass at least k pixel indices.")
+    if int(columns.min()) < 0 or int(columns.max()) >= d:
+        raise ValueError(f"column indices must lie in 0..{d - 1}.")
+    if torch.unique(columns).numel() != columns.numel():
+        raise ValueError("the column set holds duplicate indices.")
+    return columns
+
+
+def active_rows(jac: JacobianBatch) -> Tensor:
+    """Rows of each Jacobian that are not exactly zero: bool ``(n, h)`` (ReLU: the active units)."""
+    if isinstance(jac, tuple):
+        slopes, weight = jac
+        return slopes.ne(0) & weight.ne(0).any(dim=1)[None]
+    return jac.ne(0).any(dim=-1)
+
+
+def row_choice(jac: JacobianBatch, k: int, n_minors: int, rows: str, generator: torch.Generator) -> Tensor:
+    """Sample minor rows from all units (``"all"``) or only the nonzero rows of each input (``"active"``).
+
+    With ``"all"`` the positions are drawn once and shared by every input of the batch (each input still
+    sees a uniform sample; sharing lets the rotated minors of a first layer be one matrix product).
+
+    Returns:
+        long ``(n, N, k)`` row indices; for ``"active"`` inputs with fewer than ``k`` nonzero rows get
+        rows drawn from all units (their minors are then 0; they are flagged by :func:`jacobian_metrics`).
+    """
+    n, h, _ = jacobian_shape(jac)
+    if rows == "all":
+        return distinct_indices((1, n_minors), k, h, generator).expand(n, n_minors, k)
+    if rows != "active":
+        raise ValueError(f"unknown row set {rows!r}; use one of {ROW_SETS}.")
+    active = active_rows(jac)
+    count = active.sum(dim=1, keepdim=True)  # (n, 1)
+    usable = torch.where(count >= k, count, torch.full_like(count, h))
+    order = torch.argsort((~active).to(torch.int8), dim=1, stable=True)  # active units first
+    pos = distinct_indices((n, n_minors), k, usable, generator)
+    return torch.gather(order[:, None, :].expand(n, n_minors, h), 2, pos)
+
+
+def sample_minors(
+    jac: JacobianBatch,
+    k: int = 2,
+    n_minors: int = 500,
+    generator: torch.Generator | None = None,
+    columns: Tensor | None = None,
+    rows: str = "all",
+) -> Tensor:
+    """``N`` random k-minors of each Jacobian, vectorised over minors and inputs.
+
+    The column positions (and the rows, with ``rows="all"``) are drawn once per call and shared by the
+    inputs of the batch.
+
+    Args:
+        jac: Jacobians ``(n, h, d)``.
+        k: minor size (1, 2, 3, ...), at most ``h`` and the number of columns.
+        n_minors: minors per Jacobian ``N``.
+        generator: random generator (default: a fresh one seeded 0).
+        columns: optional long indices of the columns (pixels) to draw from.
+        rows: ``"all"`` units or only each input's ``"active"`` (nonzero) rows.
+
+    Returns:
+        Signed minors ``(n, N)``.
+
+    Raises:
+        ValueError: ``k`` larger than the layer or the column set; bad columns.
+    """
+    jac, columns = check_minor_args(jac, k, n_minors, columns)
+    generator = generator if generator is not None else torch.Generator().manual_seed(0)
+    n, _, d = jacobian_shape(jac)
+    row_index = row_choice(jac, k, n_minors, rows, generator)
+    pos = distinct_indices((1, n_minors), k, d if columns is None else columns.numel(), generator).expand(n, n_minors, k)
+    col_index = pos if columns is None else columns[pos]
+    return gather_minors(jac, row_index, col_index)
+
+
+def check_minor_args(
+    jac: JacobianBatch, k: int, n_minors: int, columns: Tensor | None
+) -> tuple[JacobianBatch, Tensor | None]:
+    """Validate a Jacobian batch, a minor size and a column set; return ``(jac, columns)``."""
+    _, h, d = jacobian_shape(jac)
+    if n_minors < 1:
+        raise ValueError(f"n_minors must be >= 1, got {n_minors}.")
+    columns = check_columns(columns, d)
+    n_cols = d if columns is None else columns.numel()
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    if k > h:
+        raise ValueError(f"k={k} is larger than the layer ({h} units): a k-minor needs k distinct rows.")
+    if k > n_cols:
+        raise ValueError(
+            f"k={k} is larger than the column set ({n_cols} pixels): enlarge the radius or lower k."
+        )
+    return jac, columns
+
+
+# --------------------------------------------------------------------------------------------------
+# Statistics of minors
+# --------------------------------------------------------------------------------------------------
+
+
+def participation_ratio(minors: Tensor, convention: str = "toolkit") -> Tensor:
+    """Participation ratio of minors along the last dimension.
+
+    - ``"toolkit"`` (the authors' code): ``||m||_2 / ||m||_1`` in ``[1/sqrt(N), 1]``; 1 = one minor
+      carries everything (concentrated), ``1/sqrt(N)`` = all equal.
+    - ``"physics"``: ``||m||_1^2 / (N ||m||_2^2)`` in ``[1/N, 1]``; 1 = all equal (uniform).
+
+    Args:
+        minors: ``(..., N)``.
+        convention: ``"toolkit"`` or ``"physics"``.
+
+    Returns:
+        ``(...)``; NaN where every minor is zero.
+    """
+    if convention not in PR_CONVENTIONS:
+        raise ValueError(f"unknown participation-ratio convention {convention!r}; use one of {PR_CONVENTIONS}.")
+    a = minors.abs().double()
+    l1 = a.sum(dim=-1)
+    l2 = a.pow(2).sum(dim=-1).sqrt()
+    nan = torch.full_like(l1, float("nan"))
+    if convention == "toolkit":
+        out = torch.where(l1 > 0, l2 / l1.clamp_min(1e-300), nan)
+    else:
+        out = torch.where(l2 > 0, l1.pow(2) / (a.shape[-1] * l2.pow(2)).clamp_min(1e-300), nan)
+    return out.to(minors.dtype)
+
+
+def kl_from_uniform(minors: Tensor) -> Tensor:
+    """KL divergence of ``p = |m| / sum |m|`` from the uniform distribution, along the last dimension.
+
+    ``KL = sum_i p_i log(N p_i)`` (natural log, ``0 log 0 = 0``): 0 when all ``|m_i|`` are equal,
+    ``log N`` when one minor carries everything.
+
+    Args:
+        minors: ``(..., N)``.
+
+    Returns:
+        ``(...)``; NaN where every minor is zero.
+    """
+    a = minors.abs().double()
+    total = a.sum(dim=-1, keepdim=True)
+    p = a / total.clamp_min(1e-300)
+    n = a.shape[-1]
+    terms = torch.where(p > 0, p * torch.log(p.clamp_min(1e-300) * n), torch.zeros_like(p))
+    out = torch.where(total[..., 0] > 0, terms.sum(dim=-1), torch.full_like(total[..., 0], float("nan")))
+    return out.to(minors.dtype)
+
+
+def haar_orthogonal(size: int, generator: torch.Generator, dtype: torch.dtype = torch.float32) -> Tensor:
+    """A Haar-random orthogonal matrix ``(size, size)``: QR of a Gaussian matrix, signs fixed by diag(R)."""
+    g = torch.randn(size, size, generator=generator, dtype=torch.float64)
+    q, r = torch.linalg.qr(g)
+    q = q * torch.sign(torch.diagonal(r))[None, :]
+    return q.to(dtype)
+
+
+def rotated_minors(
+    jac: Tensor,
+    q: Tensor,
+    rows: Tensor,
+    cols: Tensor,
+    side: str = "rows",
+    columns: Tensor | None = None,
+    chunk: int = 16,
+) -> Tensor:
+    """Minors of ``Q J`` (``side="rows"``) or ``J[:, S] Q`` (``side="columns"``) at given positions.
+
+    Only the sampled entries are formed: ``(Q J)[r, c] = Q[r, :] . J[:, c]``, chunked over inputs. When
+    the Jacobians factor as ``J_i = diag(s_i) A`` (a first hidden layer: ``s_i`` the activation slopes,
+    ``A = W_1``) and the positions are shared by the inputs, ``(Q J_i)[r, c] = sum_h s_i[h] Q[r, h] A[h, c]``
+    is one matrix product ``(n, h) @ (h, N k^2)`` for the whole batch.
+
+    Args:
+        jac: ``(n, h, d)`` or first-layer factors ``(slopes (n, h), weight (h, d))``.
+        q: orthogonal ``(h, h)`` for rows, ``(|S|, |S|)`` for columns (``S`` = ``columns`` or all).
+        rows: ``(n, N, k)`` row indices into ``h``.
+        cols: ``(n, N, k)`` column positions (into ``S`` for ``side="columns"``, else pixel indices).
+        side: ``"rows"`` or ``"columns"``.
+        columns: the column subset ``S`` (``side="columns"`` only).
+        chunk: inputs per chunk (bounds memory).
+
+    Returns:
+        ``(n, N)`` signed minors.
+    """
+    if side not in ROTATE_SIDES:
+        raise ValueError(f"unknown rotation side {side!r}; use one of {ROTATE_SIDES}.")
+    shared = bool((rows == rows[:1]).all() and (cols == cols[:1]).all())
+    if isinstance(jac, tuple) and not shared:
+        jac = dense(jac)
+    if isinstance(jac, tuple):
+        slopes, weight = jac
+        q = q.to(weight.dtype)
+        r, c = rows[0], cols[0]  # (N, k)
+        if side == "rows":
+            # T[h, j, a, b] = Q[r_ja, h] W[h, c_jb]; entries = slopes @ T
+            table = q[r].permute(2, 0, 1)[:, :, :, None] * weight[:, c][:, :, None, :]
+            sub = (slopes @ table.reshape(slopes.shape[1], -1)).reshape(slopes.shape[0], *r.shape, r.shape[1])
+        else:
+            rotated = (weight if columns is None else weight[:, columns]) @ q  # (h, |S|)
+            block = rotated[r[:, :, None], c[:, None, :]]  # (N, k, k)
+            sub = slopes[:, r][..., None] * block[None]
+        return small_det(sub)
+    q = q.to(jac.dtype)
+    # rows side: entries Q[r_a, :] . J[:, c_b]; columns side: J_S[r_a, :] . Q[:, c_b]
+    if side == "rows":
+        source, table = jac.transpose(1, 2).contiguous(), q  # source[i, c] = J_i[:, c]
+        per_input, shared_idx = cols, rows
+    else:
+        source = (jac if columns is None else jac[:, :, columns]).contiguous()  # source[i, r] = J_i[r, S]
+        table = q.T.contiguous()  # table[c] = Q[:, c]
+        per_input, shared_idx = rows, cols
+    n_src, width = source.shape[1], source.shape[2]
+    fixed = table[shared_idx[0]] if shared else None  # (N, k, width), gathered once for the batch
+    out = []
+    for start in range(0, source.shape[0], chunk):
+        src = source[start : start + chunk].reshape(-1, width)
+        idx = per_input[start : start + chunk]
+        offset = torch.arange(idx.shape[0])[:, None, None] * n_src
+        gathered = src.index_select(0, (offset + idx).reshape(-1)).reshape(*idx.shape, width)
+        other = fixed if fixed is not None else table.index_select(0, shared_idx[start : start + chunk].reshape(-1)).reshape(*idx.shape, width)
+        if side == "rows":
+            sub = other @ gathered.transpose(-1, -2)  # Q[r_a] . J[:, c_b]
+        else:
+            sub = gathered @ other.transpose(-1, -2)  # J_S[r_a] . Q[:, c_b]
+        out.append(small_det(sub))
+    return torch.cat(out)
+
+
+def rotation_ratio(
+    jac: Tensor,
+    k: int = 2,
+    n_minors: int = 500,
+    n_rotations: int = 5,
+    side: str = "rows",
+    columns: Tensor | None = None,
+    generator: torch.Generator | None = None,
+    minors: Tensor | None = None,
+) -> Tensor:
+    """Rotation ratio per input: ``max|m(J)| / mean_q max|m(Q_q J)|``.
+
+    ``Q_q`` (q = 1..n_rotations) are Haar-random orthogonal matrices acting on the hidden units
+    (``side="rows"``, the authors' toolkit) or on the input pixels of the column set
+    (``side="columns"``); each side samples fresh minors. The rotations are shared by the inputs of
+    the batch, and so are the sampled positions of each rotation. RR > 1: the Jacobian's large minors sit on coordinate axes (KA-like); RR ~ 1: no
+    preferred axes.
+
+    Args:
+        jac: Jacobians ``(n, h, d)`` or first-layer factors (then the rotated minors are one matrix
+            product, see :func:`rotated_minors`).
+        k: minor size.
+        n_minors: minors per Jacobian on each side.
+        n_rotations: number of random rotations averaged in the denominator.
+        side: ``"rows"`` or ``"columns"``.
+        columns: optional column subset (pixel indices).
+        generator: random generator (default: a fresh one seeded 0).
+        minors: already sampled minors of ``J`` ``(n, N)`` for the numerator (else sampled here).
+
+    Returns:
+        ``(n,)``; NaN where every rotated minor is 0.
+    """
+    jac, columns = check_minor_args(jac, k, n_minors, columns)
+    if n_rotations < 1:
+        raise ValueError(f"n_rotations must be >= 1, got {n_rotations}.")
+    if side not in ROTATE_SIDES:
+        raise ValueError(f"unknown rotation side {side!r}; use one of {ROTATE_SIDES}.")
+    generator = generator if generator is not None else torch.Generator().manual_seed(0)
+    if minors is None:
+        minors = sample_minors(jac, k, n_minors, generator, columns)
+    n, h, d = jacobian_shape(jac)
+    n_cols = d if columns is None else columns.numel()
+    maxima = []
+    for _ in range(n_rotations):
+        q = haar_orthogonal(h if side == "rows" else n_cols, generator)
+        rows, pos = sample_minor_indices(1, n_minors, k, h, n_cols, generator)  # shared by the batch
+        rows, pos = rows.expand(n, n_minors, k), pos.expand(n, n_minors, k)
+        cols = pos if (columns is None or side == "columns") else columns[pos]
+        maxima.append(rotated_minors(jac, q, rows, cols, side, columns).abs().amax(dim=1))
+    denominator = torch.stack(maxima).mean(dim=0)
+    top = minors.abs().amax(dim=1)
+    return torch.where(denominator > 0, top / denominator.clamp_min(1e-30), torch.full_like(top, float("nan")))
+
+
+# --------------------------------------------------------------------------------------------------
+# Pixel sets, zero rows
+# --------------------------------------------------------------------------------------------------
+
+
+def ball_mask(radius: float, center: Sequence[float] = IMAGE_CENTER, side: int = IMAGE_SIDE) -> Tensor:
+    """Pixels of a ``side x side`` image whose centres lie within ``radius`` of ``center``.
+
+    Pixel ``(i, j)`` (row, column) sits at coordinates ``(i, j)``; the image centre is (13.5, 13.5) for
+    28 x 28, so every radius above ``13.5 sqrt(2) ~ 19.09`` covers all 784 pixels.
+
+    Args:
+        radius: ball radius in pixels, > 0.
+        center: ``(row, column)`` of the centre in pixel coordinates.
+        side: image side.
+
+    Returns:
+        bool ``(side, side)``.
+
+    Raises:
+        ValueError: ``radius <= 0`` (or not finite), or a ball holding no pixel.
+    """
+    if not isinstance(radius, (int, float)) or not math.isfinite(radius) or radius <= 0:
+        raise ValueError(f"radius must be a positive number of pixels, got {radius!r}.")
+    i = torch.arange(side, dtype=torch.float64)
+    dist2 = (i[:, None] - float(center[0])) ** 2 + (i[None, :] - float(center[1])) ** 2
+    mask = dist2 <= radius**2 + 1e-9
+    if not mask.any():
+        raise ValueError(f"the ball of radius {radius} around {tuple(center)} holds no pixel; enlarge it.")
+    return mask
+
+
+def ball_pixels(radius: float, center: Sequence[float] = IMAGE_CENTER, side: int = IMAGE_SIDE) -> Tensor:
+    """Flat (row-major) indices of the pixels of :func:`ball_mask`: long ``(m,)``, sorted."""
+    return ball_mask(radius, center, side).flatten().nonzero()[:, 0]
+
+
+def grid_centers(step: float = 7.0, side: int = IMAGE_SIDE) -> list[tuple[float, float]]:
+    """Ball centres on a regular grid, symmetric about the image centre: ``(row, column)`` pairs.
+
+    ``step=7`` gives the 3 x 3 grid at 6.5, 13.5, 20.5 on a 28 x 28 image.
+    """
+    mid = (side - 1) / 2
+    offsets = [o * step for o in range(-int(mid // step), int(mid // step) + 1)]
+    return [(mid + a, mid + b) for a in offsets for b in offsets]
+
+
+def row_norms(jac: Tensor) -> Tensor:
+    """Euclidean norm of each Jacobian row: ``(n, h, d) -> (n, h)``."""
+    return jac.norm(dim=-1)
+
+
+def unit_norms(jac: Tensor) -> Tensor:
+    """Root-mean-square over inputs of each unit's row norm: ``(n, h, d) -> (h,)``."""
+    return jac.pow(2).sum(dim=-1).mean(dim=0).sqrt()
+
+
+def zero_row_threshold(norms_init: Tensor, quantile: float = 0.01) -> float:
+    """The zero-row threshold: a low quantile (default the 1st percentile) of the initial model's row norms."""
+    if not 0 <= quantile <= 1:
+        raise ValueError(f"quantile must lie in [0, 1], got {quantile}.")
+    return float(torch.quantile(norms_init.flatten().double(), quantile))
+
+
+def zero_row_fraction(norms: Tensor, threshold: float) -> float:
+    """Fraction of rows whose norm is at most ``threshold`` (``<=``, so exact zeros count at threshold 0)."""
+    return float((norms <= threshold).double().mean())
+
+
+def dead_units(jac: Tensor) -> Tensor:
+    """Units whose Jacobian row is exactly zero at every input: bool ``(h,)``."""
+    return ~active_rows(jac).any(dim=0)
+
+
+# --------------------------------------------------------------------------------------------------
+# One call per batch
+# --------------------------------------------------------------------------------------------------
+
+
+def jacobian_metrics(
+    jac: JacobianBatch,
+    k: int = 2,
+    n_minors: int = 500,
+    generator: torch.Generator | None = None,
+    columns: Tensor | None = None,
+    convention: str = "toolkit",
+    n_rotations: int = 5,
+    rotate: str = "rows",
+    rows: str = "all",
+) -> dict[str, Any]:
+    """PR, KL and RR of sampled k-minors of a batch of Jacobians (see :func:`ka_metrics`).
+
+    ``jac`` is a tensor ``(n, h, d)`` or, for a first layer, its factors ``(slopes, weight)`` from
+    :func:`first_layer_factors` (faster; the numbers are the same).
+
+    Returns:
+        ``{"pr", "kl", "rr"}`` (float means over inputs, NaN inputs ignored), the per-input tensors
+        ``"pr_per_input"``, ``"kl_per_input"``, ``"rr_per_input"`` ``(n,)``, the minors ``(n, N)``,
+        ``"zero_minor_fraction"`` (share of exactly-zero minors), ``"active_fraction"`` (mean share of
+        nonzero rows), ``"n_columns"``.
+    """
+    jac, columns = check_minor_args(jac, k, n_minors, columns)
+    if rotate not in ROTATE_SIDES:
+        raise ValueError(f"unknown rotation side {rotate!r}; use one of {ROTATE_SIDES}.")
+    generator = generator if generator is not None else torch.Generator().manual_seed(0)
+    minors = sample_minors(jac, k, n_minors, generator, columns, rows)
+    pr = participation_ratio(minors, convention)
+    kl = kl_from_uniform(minors)
+    rr = rotation_ratio(jac, k, n_minors, n_rotations, rotate, columns, generator, minors=minors)
+    return {
+        "pr": float(torch.nanmean(pr)),
+        "kl": float(torch.nanmean(kl)),
+        "rr": float(torch.nanmean(rr)),
+        "pr_per_input": pr,
+        "kl_per_input": kl,
+        "rr_per_input": rr,
+        "minors": minors,
+        "zero_minor_fraction": float(minors.eq(0).double().mean()),
+        "active_fraction": float(active_rows(jac).double().mean()),
+        "n_columns": jacobian_shape(jac)[2] if columns is None else int(columns.numel()),
+        "convention": convention,
+    }
+
+
+def ka_metrics(
+    model: nn.Sequential,
+    x: Tensor,
+    layer: int = 1,
+    k: int = 2,
+    radius: float | None = None,
+    n_minors: int = 500,
+    generator: torch.Generator | None = None,
+    *,
+    center: Sequence[float] = IMAGE_CENTER,
+    convention: str = "toolkit",
+    n_rotations: int = 5,
+    rotate: str = "rows",
+    rows: str = "all",
+) -> dict[str, Any]:
+    """Kolmogorov-Arnold geometry metrics of hidden layer ``layer`` for a batch of inputs.
+
+    For each input: ``J(x)`` (:func:`layer_jacobians`), ``N`` random k-minors with columns drawn from
+    the pixels within ``radius`` of ``center`` (all pixels if ``radius`` is None), then the
+    participation ratio, the KL divergence from uniform and the rotation ratio of those minors.
+
+    Args:
+        model: an MLP on 28 x 28 images (``d_in = 784``; any ``d_in`` when ``radius`` is None).
+        x: inputs ``(n, d_in)``.
+        layer: 1-based hidden layer index.
+        k: minor size.
+        radius: ball radius in pixels, or None for every input column.
+        n_minors: minors per input ``N`` (also per rotation in the rotation ratio).
+        generator: random generator (default: a fresh one seeded 0).
+        center: ball centre ``(row, column)``.
+        convention: participation-ratio convention, ``"toolkit"`` or ``"physics"``.
+        n_rotations: rotations in the rotation ratio.
+        rotate: rotation side, ``"rows"`` (hidden units) or ``"columns"`` (pixels of the ball).
+        rows: draw minor rows from ``"all"`` units or each input's ``"active"`` (nonzero) rows.
+
+    Returns:
+        dict with ``pr``, ``kl``, ``rr`` (means over inputs) and per-input values; see
+        :func:`jacobian_metrics`.
+
+    Raises:
+        ValueError: radius <= 0, k too large for the layer or the ball, a layer that does not exist.
+    """
+    jac = layer_batch(model, x, layer)
+    columns = None
+    if radius is not None:
+        d = jacobian_shape(jac)[2]
+        if d != IMAGE_SIDE * IMAGE_SIDE:
+            raise ValueError(f"radius needs 28 x 28 images (784 inputs); the model takes {d}.")
+        columns = ball_pixels(radius, center)
+    return jacobian_metrics(jac, k, n_minors, generator, columns, convention, n_rotations, rotate, rows)
+
+
+def metric_ratios(trained: dict[str, Any], random: dict[str, Any], keys: Iterable[str] = METRICS) -> dict[str, float]:
+    """Trained / random-init ratio of each metric mean: ``{"pr": ..., "kl": ..., "rr": ...}``."""
+    return {key: float(trained[key]) / float(random[key]) for key in keys}
+
+
+def sweep(
+    models: dict[str, nn.Sequential],
+    x: Tensor,
+    layers: Sequence[int] = (1, 2),
+    ks: Sequence[int] = (1, 2),
+    radii: Sequence[float] = (7, 14, 21, 28),
+    centers: Sequence[Sequence[float]] = (IMAGE_CENTER,),
+    n_minors: int = 500,
+    seed: int = 0,
+    rows: str = "all",
+    n_rotations: int = 5,
+) -> list[dict[str, Any]]:
+    """PR, KL and RR of several networks over layers, minor sizes, radii and ball centres.
+
+    Each Jacobian batch is computed once per (network, layer). Every network gets a generator seeded
+    alike for the same (layer, k, centre), so with ``rows="all"`` all networks are measured on the same
+    sampled minor positions (common random numbers: the trained / random ratios are less noisy). With
+    several ``centers`` a radius's value is the mean over the balls centred there (the reading in which
+    radii above 19.1 px stay distinct); balls with fewer than ``k`` pixels are skipped.
+
+    Args:
+        models: name -> network, e.g. ``{"random": init, "standard": a, "augmented": b}``.
+        x: inputs ``(n, 784)``.
+        layers, ks, radii, centers: the grid.
+        n_minors: minors per input.
+        seed: seed of the minors' generators.
+        rows: ``"all"`` or ``"active"`` rows (see :func:`ka_metrics`).
+        n_rotations: rotations in the rotation ratio.
+
+    Returns:
+        One record per (model, layer, k, radius): ``model, layer, k, radius, n_centers, n_columns, pr, kl,
+        rr, zero_minor_fraction, active_fraction`` (means over centres).
+    """
+    records = []
+    for layer in layers:
+        for name, model in models.items():
+            jac = layer_batch(model, x, layer)
+            cache: dict[tuple, dict[str, Any]] = {}
+            for k in ks:
+                for radius in radii:
+                    values: dict[str, list[float]] = {}
+                    for c_index, center in enumerate(centers):
+                        columns = ball_pixels(radius, center)
+                        if columns.numel() < k:
+                            continue
+                        key = (k, c_index, tuple(columns.tolist()))
+                        if key not in cache:  # e.g. radii 21 and 28 around the centre: the same pixels
+                            generator = torch.Generator().manual_seed(seed * 100_003 + layer * 1009 + k * 101 + c_index)
+                            cache[key] = jacobian_metrics(jac, k, n_minors, generator, columns, n_rotations=n_rotations,
+                                                          rows=rows)
+                        out = cache[key]
+                        for key in (*METRICS, "zero_minor_fraction", "active_fraction"):
+                            values.setdefault(key, []).append(out[key])
+                        values.setdefault("n_columns", []).append(float(columns.numel()))
+                    record: dict[str, Any] = {"model": name, "layer": layer, "k": k, "radius": radius,
+                                              "n_centers": len(values["n_columns"])}
+                    record.update({key: float(torch.tensor(v, dtype=torch.float64).nanmean()) for key, v in values.items()})
+                    records.append(record)
+    return records
+
+
+def ratio_records(records: Sequence[dict[str, Any]], trained: str, random: str = "random") -> list[dict[str, Any]]:
+    """Trained / random ratios of PR, KL and RR per (layer, k, radius) from :func:`sweep` records.
+
+    Returns:
+        One dict per (layer, k, radius) with ``pr, kl, rr`` ratios, the sparsity figures of both networks
+        (``zero_minor_trained``, ``zero_minor_random``, ``active_trained``, ``active_random``) and
+        ``pr_sparsity``: the PR ratio that the change in the share of nonzero minors alone would give if
+        the nonzero minors kept their distribution (``sqrt(f_random / f_trained)``, f = nonzero share).
+    """
+    index = {(r["model"], r["layer"], r["k"], r["radius"]): r for r in records}
+    out = []
+    for (name, layer, k, radius), t in index.items():
+        if name != trained:
+            continue
+        r = index[(random, layer, k, radius)]
+        f_t, f_r = 1 - t["zero_minor_fraction"], 1 - r["zero_minor_fraction"]
+        entry = {"layer": layer, "k": k, "radius": radius, "n_columns": t["n_columns"]}
+        entry.update({key: t[key] / r[key] for key in METRICS})
+        entry.update({"zero_minor_trained": t["zero_minor_fraction"], "zero_minor_random": r["zero_minor_fraction"],
+                      "active_trained": t["active_fraction"], "active_random": r["active_fraction"],
+                      "pr_sparsity": math.sqrt(f_r / f_t) if f_t > 0 else float("nan")})
+        out.append(entry)
+    return out
+
+
+def zero_rows(init_model: nn.Sequential, model: nn.Sequential, x: Tensor, layer: int, quantile: float = 0.01) -> dict[str, float]:
+    """Zero rows and dead units of a trained layer, relative to its random initialisation.
+
+    Two readings of "a trained row below the 1st percentile of the initial model's row norms":
+    per input (rows of ``J(x)``; for ReLU exactly-zero rows = inactive units) and per unit (the
+    root-mean-square row norm over the inputs, :func:`unit_norms`). Dead units: rows exactly zero at every
+    input of ``x``.
+
+    Returns:
+        ``{"threshold_input", "zero_rows_input", "zero_rows_input_init", "threshold_unit", "zero_rows_unit",
+        "dead_units", "dead_units_init"}`` (fractions in [0, 1]).
+    """
+    j0, j1 = layer_jacobians(init_model, x, layer), layer_jacobians(model, x, layer)
+    n0, n1 = row_norms(j0), row_norms(j1)
+    t_in = zero_row_threshold(n0, quantile)
+    u0, u1 = unit_norms(j0), unit_norms(j1)
+    t_unit = zero_row_threshold(u0, quantile)
+    return {
+        "threshold_input": t_in,
+        "zero_rows_input": zero_row_fraction(n1, t_in),
+        "zero_rows_input_init": zero_row_fraction(n0, t_in),
+        "threshold_unit": t_unit,
+        "zero_rows_unit": zero_row_fraction(u1, t_unit),
+        "dead_units": float(dead_units(j1).double().mean()),
+        "dead_units_init": float(dead_units(j0).double().mean()),
+    }
+
+
+def train_pair(
+    x: Tensor,
+    y: Tensor,
+    activation: str,
+    width: int,
+    seed: int,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    max_shift: float = 2.0,
+    max_degrees: float = 10.0,
+    snapshot_every: int | None = None,
+) -> dict[str, Any]:
+    """A random-init MLP ``784 -> width -> width -> 10`` and two trained copies from that same init.
+
+    ``"standard"`` trains on the digits as they are, ``"augmented"`` on digits randomly rotated by
+    U(-max_degrees, max_degrees) degrees and shifted by U(-max_shift, max_shift) pixels per axis, drawn
+    afresh for every batch (:func:`mlpgeo.data.augment_digits`, bilinear). Both use Adam with the same
+    seed (same batch order).
+
+    Returns:
+        ``{"random", "standard", "augmented"}`` networks and ``"history_standard"``, ``"history_augmented"``.
+    """
+    from mlpgeo.data import augment_digits
+    from mlpgeo.models import clone, mlp, train
+
+    init = mlp([x.shape[1], width, width, 10], activation, seed=seed)
+    nets: dict[str, Any] = {"random": init}
+    for name in ("standard", "augmented"):
+        net = clone(init)
+        transform = None
+        if name == "augmented":
+            def transform(xb: Tensor, g: torch.Generator) -> Tensor:
+                return augment_digits(xb, g, max_shift=max_shift, max_degrees=max_degrees)
+        history = train(net, x, y, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, transform=transform,
+                        snapshot_every=snapshot_every, progress=False)
+        nets[name] = net
+        nets[f"history_{name}"] = history
+    return nets
+
+
+def load_state(model: nn.Sequential, state: dict[str, Tensor]) -> nn.Sequential:
+    """A copy of ``model`` holding the weights ``state`` (e.g. a training snapshot)."""
+    from mlpgeo.models import clone
+
+    copy = clone(model)
+    copy.load_state_dict(state)
+    return copy
+
+
+def group_stats(records: Sequence[dict[str, Any]], by: Sequence[str], value: str) -> dict[tuple, dict[str, Any]]:
+    """Mean, sample std and values of ``value`` over the records sharing the fields ``by`` (e.g. seeds)."""
+    groups: dict[tuple, list[float]] = {}
+    for r in records:
+        groups.setdefault(tuple(r[b] for b in by), []).append(float(r[value]))
+    out = {}
+    for key, vals in groups.items():
+        t = torch.tensor(vals, dtype=torch.float64)
+        out[key] = {"mean": float(t.mean()), "std": float(t.std()) if len(vals) > 1 else 0.0, "n": len(vals), "values": vals}
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------------
+
+
+def plot_ball_masks(image: Tensor, radii: Sequence[float] = (7, 14, 21, 28), center: Sequence[float] = IMAGE_CENTER, ax: Any = None) -> Any:
+    """Draw a digit with the circles of the balls of each radius (and the pixels each one holds)."""
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.6))
+    ax.imshow(image.reshape(IMAGE_SIDE, IMAGE_SIDE).cpu(), cmap="gray_r", extent=(-0.5, 27.5, 27.5, -0.5),
+              interpolation="nearest")
+    for i, radius in enumerate(radii):
+        n_pix = int(ball_mask(radius, center).sum())
+        circle = plt.Circle((center[1], center[0]), radius, fill=False, color=color(i), lw=1.6,
+                            label=f"r = {radius} px: {n_pix} pixels")
+        ax.add_patch(circle)
+    ax.set_xlim(-0.5, 27.5)
+    ax.set_ylim(27.5, -0.5)
+    ax.set_aspect("equal")
+    ax.grid(False)
+    ax.set_xlabel("pixel column")
+    ax.set_ylabel("pixel row")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=8, ncol=2)
+    return ax
+
+
+def plot_ball_centres(image: Tensor, radius: float, centers: Sequence[Sequence[float]], ax: Any = None) -> Any:
+    """Draw a digit with the balls of one radius at several centres (circles clipped to the image)."""
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.6))
+    ax.imshow(image.reshape(IMAGE_SIDE, IMAGE_SIDE).cpu(), cmap="gray_r", extent=(-0.5, 27.5, 27.5, -0.5),
+              interpolation="nearest")
+    for i, center in enumerate(centers):
+        n_pix = int(ball_mask(radius, center).sum())
+        ax.add_patch(plt.Circle((center[1], center[0]), radius, fill=False, color=color(i), lw=1.4,
+                                label=f"({center[0]}, {center[1]}): {n_pix} pixels"))
+        ax.plot(center[1], center[0], "o", color=color(i), ms=4)
+    ax.set_xlim(-0.5, 27.5)
+    ax.set_ylim(27.5, -0.5)
+    ax.set_aspect("equal")
+    ax.grid(False)
+    ax.set_xlabel("pixel column")
+    ax.set_ylabel("pixel row")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=8, ncol=2)
+    return ax
+
+
+def plot_minor_histogram(trained: Tensor, random: Tensor, k: int, ax: Any = None, bins: int = 60) -> Any:
+    """Histograms of ``log10 |minor|`` (nonzero minors) for a trained and a random-init network."""
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.2))
+    sets = {"trained": trained.flatten(), "random init": random.flatten()}
+    logs = {name: torch.log10(m.abs()[m != 0]) for name, m in sets.items()}
+    low = min(float(v.min()) for v in logs.values())
+    high = max(float(v.max()) for v in logs.values())
+    edges = torch.linspace(low, high, bins + 1)
+    for i, (name, v) in enumerate(logs.items()):
+        zero = float(sets[name].eq(0).double().mean())
+        ax.hist(v.numpy(), bins=edges.numpy(), histtype="step", density=True, color=color(i), lw=1.5,
+                label=f"{name} ({zero:.0%} exactly 0)")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"log10 |{k}-minor|")
+    ax.set_ylabel("density (log scale)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_jacobian_rows(jac: Tensor, units: Sequence[int], title: str = "", axes: Any = None) -> Any:
+    """Jacobian rows of a few units at one input, as 28 x 28 images (shared symmetric colour scale)."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(units), figsize=(1.6 * len(units), 1.9))
+    rows = jac[list(units)].reshape(len(units), IMAGE_SIDE, IMAGE_SIDE).cpu()
+    vmax = float(rows.abs().max()) or 1.0
+    for ax, unit, row in zip(axes, units, rows):
+        image = ax.imshow(row, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+        ax.set_title(f"unit {unit}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    if title:
+        axes[0].figure.suptitle(title, fontsize=9)
+    axes[-1].figure.colorbar(image, ax=list(axes), shrink=0.8, label="∂a/∂pixel")
+    return axes
+
+
+def plot_ratio_curves(
+    radii: Sequence[float],
+    curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+    metric: str,
+    ax: Any = None,
+) -> Any:
+    """Ratio (trained / random) against radius: ``curves`` maps a label to (means, stds) per radius."""
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3.2))
+    for i, (label, (mean, std)) in enumerate(curves.items()):
+        mean_t, std_t = torch.as_tensor(mean, dtype=torch.float64), torch.as_tensor(std, dtype=torch.float64)
+        style = "-" if "augmented" not in label else "--"
+        ax.errorbar(list(radii), mean_t.tolist(), yerr=std_t.tolist(), color=color(i // 2 * 2 + ("augmented" in label)),
+                    ls=style, marker="o", ms=3.5, capsize=2.5, label=label)
+    ax.axhline(1.0, color="black", lw=0.8, ls=":")
+    ax.set_xlabel("ball radius (pixels)")
+    ax.set_ylabel(f"{metric.upper()} trained / random")
+    ax.set_xticks(list(radii))
+    return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# The report's experiment
+# --------------------------------------------------------------------------------------------------
+
+
+def run_setting(
+    x_train: Tensor,
+    y_train: Tensor,
+    x_test: Tensor,
+    y_test: Tensor,
+    x_probe: Tensor,
+    activation: str,
+    width: int,
+    seed: int,
+    epochs: int,
+    radii: Sequence[float] = (7, 14, 21, 28),
+    multi_centers: Sequence[Sequence[float]] | None = None,
+    snapshot_epochs: Sequence[int] = (),
+    n_minors: int = 500,
+    n_rotations: int = 5,
+    active_radii: Sequence[float] = (14, 28),
+    max_shift: float = 2.0,
+    max_degrees: float = 10.0,
+) -> dict[str, Any]:
+    """Everything the KAG report measures for one (activation, width, seed).
+
+    Trains standard and augmented copies of one initialisation (:func:`train_pair`, Adam, lr 1e-3,
+    batch 128), then measures on ``x_probe``:
+
+    - ``"ratios"``: trained / random ratios (:func:`sweep`, :func:`ratio_records`) for both hidden layers,
+      k = 1, 2, at ``radii`` around the image centre (``reading="centre"``); with ``multi_centers`` also
+      k = 2 averaged over balls at those centres (``reading="multi-centre"``); for ReLU also k = 2 with
+      minor rows drawn from active units only at ``active_radii`` (``reading="active rows"``);
+    - ``"accuracy"``: test accuracy of the random, standard and augmented networks;
+    - ``"zero_rows"``: :func:`zero_rows` per training and layer;
+    - ``"epochs"``: ratios (layer 1 and 2, k = 2, all pixels) of the standard network at ``snapshot_epochs``.
+
+    Returns:
+        ``{"activation", "width", "seed", "accuracy", "ratios", "zero_rows", "epochs", "nets"}`` where
+        each ratio record also carries ``activation, width, seed, training, reading``.
+    """
+    from mlpgeo.models import accuracy
+
+    every = 1 if snapshot_epochs else None
+    nets = train_pair(x_train, y_train, activation, width, seed, epochs, max_shift=max_shift,
+                      max_degrees=max_degrees, snapshot_every=every)
+    tag = {"activation": activation, "width": width, "seed": seed}
+    models = {name: nets[name] for name in ("random", "standard", "augmented")}
+    out: dict[str, Any] = dict(tag, accuracy={name: accuracy(m, x_test, y_test) for name, m in models.items()})
+    ratios: list[dict[str, Any]] = []
+    readings: list[tuple[str, dict[str, Any]]] = [
+        ("centre", dict(ks=(1, 2), radii=radii, centers=(IMAGE_CENTER,), rows="all")),
+    ]
+    if multi_centers:
+        readings.append(("multi-centre", dict(ks=(2,), radii=radii, centers=multi_centers, rows="all")))
+    if all(isinstance(act, PIECEWISE_LINEAR) for _, act in hidden_layers(nets["random"])):
+        readings.append(("active rows", dict(ks=(2,), radii=active_radii, centers=(IMAGE_CENTER,), rows="active")))
+    for reading, kwargs in readings:
+        records = sweep(models, x_probe, layers=(1, 2), n_minors=n_minors, seed=seed, n_rotations=n_rotations, **kwargs)
+        for training in ("standard", "augmented"):
+            for r in ratio_records(records, training):
+                ratios.append(dict(tag, training=training, reading=reading, **r))
+    out["ratios"] = ratios
+    out["zero_rows"] = [
+        dict(tag, training=training, layer=layer, **zero_rows(nets["random"], nets[training], x_probe, layer))
+        for training in ("standard", "augmented")
+        for layer in (1, 2)
+    ]
+    epochs_out = []
+    snapshots = dict(nets["history_standard"].snapshots)
+    for epoch in snapshot_epochs:
+        if epoch not in snapshots:
+            continue
+        net = load_state(nets["random"], snapshots[epoch])
+        records = sweep({"random": nets["random"], "snap": net}, x_probe, layers=(1, 2), ks=(2,), radii=(28,),
+                        n_minors=n_minors, seed=seed, n_rotations=n_rotations)
+        for r in ratio_records(records, "snap"):
+            epochs_out.append(dict(tag, epoch=epoch, **r))
+    out["epochs"] = epochs_out
+    out["nets"] = models
+    return out
+
+
+def select(records: Iterable[dict[str, Any]], **where: Any) -> list[dict[str, Any]]:
+    """The records whose fields equal every ``where`` value."""
+    return [r for r in records if all(r.get(key) == value for key, value in where.items())]
+
+
+def metric_cells(
+    ratios: Iterable[dict[str, Any]],
+    metrics: Sequence[str] = METRICS,
+    by: Sequence[str] = ("activation", "width", "layer", "k", "radius"),
+    **where: Any,
+) -> dict[tuple, dict[str, Any]]:
+    """Seed statistics of each ratio: ``{(*by values, metric): {"mean", "std", "n", "values"}}``.
+
+    ``where`` filters the records first (e.g. ``reading="centre", training="standard"``).
+    """
+    chosen = select(ratios, **where)
+    flat = [dict({b: r[b] for b in by}, metric=m, value=r[m]) for r in chosen for m in metrics]
+    return group_stats(flat, (*by, "metric"), "value")
+
+
+def well_above_one(cell: dict[str, Any], margin: float = 0.1) -> bool:
+    """A ratio is "well above 1" if its seed mean is at least ``1 + margin`` and mean - std > 1."""
+    return cell["mean"] >= 1 + margin and cell["mean"] - cell["std"] > 1

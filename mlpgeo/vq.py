@@ -1,0 +1,866 @@
+"""VQ-kernels: the Hamming geometry of activation patterns (Roddenberry et al., "VQ-Kernels").
+
+Hidden layer ``l`` of a ReLU MLP cuts its input by ``D_l`` hyperplanes; the sign pattern
+``s_l(x) in {-1, +1}^{D_l}`` of its pre-activation says on which side of each one ``x`` lies. The VQ
+distance is the weighted sum of per-layer Hamming distances
+
+    d(x, y) = sum_l w_l * #{j : s_l(x)_j != s_l(y)_j},     w_l = 1 by default,
+
+a pseudodistance (0 inside one linear region). With +/-1 codes the Hamming distance of layer ``l`` is
+``(D_l - <s_l(x), s_l(y)>) / 2``, so a whole (n, m) kernel is one matrix product.
+
+Also here: heat kernels of a distance matrix (both forms the paper writes), their cosine similarity,
+classical MDS (and its exact shortcut through the codes), measures of separability and rank, the
+partition distance of exact 2-D regions (Lemmas 1-2) and the appendix's width-1 skip-connection chain.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from mlpgeo.patterns import activation_patterns
+
+HEAT_FORMS = {
+    "linear": "h = exp(-d / sigma^2)  (section 3.1 of the paper)",
+    "squared": "h = exp(-d^2 / sigma^2)  (appendix A.2 of the paper)",
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# VQ distance
+# --------------------------------------------------------------------------------------------------
+
+
+def check_layer_weights(layer_weights: Sequence[float] | Tensor | None, n_layers: int) -> Tensor | None:
+    """Validate per-layer weights ``w_l``.
+
+    Args:
+        layer_weights: ``None`` (all ones) or ``n_layers`` finite non-negative numbers.
+        n_layers: number of hidden layers.
+
+    Returns:
+        ``None`` when every weight is 1 (the exact-integer path), else a float64 tensor ``(n_layers,)``.
+
+    Raises:
+        ValueError: wrong length, negative or non-finite weights.
+    """
+    if layer_weights is None:
+        return None
+    w = torch.as_tensor(layer_weights, dtype=torch.float64).flatten()
+    if w.numel() != n_layers:
+        raise ValueError(
+            f"layer_weights has {w.numel()} entries but the model has {n_layers} hidden layers; "
+            f"give one weight per hidden layer."
+        )
+    if not torch.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"layer_weights must be finite and >= 0 (the paper uses w_l > 0), got {w.tolist()}.")
+    if bool((w == 1).all()):
+        return None
+    return w
+
+
+def sign_codes(patterns: Sequence[Tensor], layer_weights: Tensor | None = None) -> Tensor:
+    """Concatenated +/-1 codes, each layer's columns scaled by ``sqrt(w_l)``.
+
+    Args:
+        patterns: per-layer bool patterns ``(n, D_l)``.
+        layer_weights: ``None`` or float64 ``(L,)`` (see :func:`check_layer_weights`).
+
+    Returns:
+        ``(n, N)`` codes: float32 +/-1 for unit weights, float64 ``+/-sqrt(w_l)`` otherwise, so that
+        ``<c(x), c(y)> = sum_l w_l <s_l(x), s_l(y)>``.
+    """
+    if layer_weights is None:
+        return torch.cat([p.float() * 2 - 1 for p in patterns], dim=1)
+    return torch.cat([(p.double() * 2 - 1) * w.sqrt() for p, w in zip(patterns, layer_weights)], dim=1)
+
+
+def code_distance(
+    patterns_x: Sequence[Tensor],
+    patterns_y: Sequence[Tensor] | None = None,
+    layer_weights: Sequence[float] | Tensor | None = None,
+    block_size: int = 2048,
+) -> Tensor:
+    """Weighted Hamming distance between per-layer patterns, as blocked matrix products.
+
+    ``d_ij = sum_l w_l (D_l - <s_l(x_i), s_l(y_j)>) / 2``, computed ``block_size`` rows at a time, so the
+    only memory beyond the ``(n, m)`` result is one ``(block_size, m)`` block.
+
+    Args:
+        patterns_x: per-layer bool patterns ``(n, D_l)``.
+        patterns_y: per-layer bool patterns ``(m, D_l)``; ``None`` means ``patterns_x``.
+        layer_weights: ``None`` (all 1) or one weight ``>= 0`` per layer.
+        block_size: rows per block (>= 1).
+
+    Returns:
+        float32 ``(n, m)``. For unit weights every entry is an exact integer (float32 holds integers
+        up to 2^24 exactly and the products of +/-1 entries are summed exactly below that).
+
+    Raises:
+        ValueError: different layer counts or widths, bad weights or block size.
+    """
+    if patterns_y is None:
+        patterns_y = patterns_x
+    if len(patterns_x) != len(patterns_y) or not patterns_x:
+        raise ValueError(f"x has {len(patterns_x)} layers of patterns and y has {len(patterns_y)}; they must match.")
+    widths = [p.shape[1] for p in patterns_x]
+    if widths != [p.shape[1] for p in patterns_y]:
+        raise ValueError(f"layer widths differ between x {widths} and y {[p.shape[1] for p in patterns_y]}.")
+    if block_size < 1:
+        raise ValueError(f"block_size must be >= 1, got {block_size}.")
+    w = check_layer_weights(layer_weights, len(widths))
+    cx, cy = sign_codes(patterns_x, w), sign_codes(patterns_y, w)
+    total = float(sum(widths)) if w is None else float((w * torch.tensor(widths, dtype=torch.float64)).sum())
+    out = torch.empty(cx.shape[0], cy.shape[0], dtype=torch.float32)
+    cy_t = cy.T.contiguous()
+    for start in range(0, cx.shape[0], block_size):
+        block = cx[start : start + block_size] @ cy_t
+        block.mul_(-0.5).add_(total / 2)
+        out[start : start + block_size] = block.clamp_(min=0)
+    return out
+
+
+def vq_distance(
+    model: nn.Sequential,
+    x: Tensor,
+    y: Tensor | None = None,
+    layer_weights: Sequence[float] | Tensor | None = None,
+    block_size: int = 2048,
+) -> Tensor:
+    """The VQ-kernel: ``K_ij = d(x_i, y_j) = sum_l w_l Hamming(s_l(x_i), s_l(y_j))``.
+
+    Args:
+        model: an MLP ``nn.Sequential(Linear, act, ..., Linear)``; patterns are ``[pre-activation > 0]``.
+        x: inputs ``(n, d_in)``.
+        y: inputs ``(m, d_in)``; ``None`` means ``x`` (the square kernel of the sample).
+        layer_weights: ``None`` (``w_l = 1``) or one weight ``>= 0`` per hidden layer.
+        block_size: rows per matrix-product block (20,000 x 20,000 needs only the result in memory).
+
+    Returns:
+        float32 ``(n, m)``; exact integers for unit weights.
+
+    Raises:
+        TypeError / ValueError: unsupported model, mismatched feature sizes, non-finite input, bad weights.
+    """
+    if y is not None and isinstance(x, Tensor) and isinstance(y, Tensor) and x.dim() == 2 and y.dim() == 2:
+        if x.shape[1] != y.shape[1]:
+            raise ValueError(
+                f"x has {x.shape[1]} features and y has {y.shape[1]}; both must match the model's input size."
+            )
+    px = [p.cpu() for p in activation_patterns(model, x)]
+    py = None if y is None else [p.cpu() for p in activation_patterns(model, y)]
+    return code_distance(px, py, layer_weights, block_size)
+
+
+# --------------------------------------------------------------------------------------------------
+# Heat kernels and their comparison
+# --------------------------------------------------------------------------------------------------
+
+
+def check_distance_matrix(d: Tensor) -> None:
+    """Raise ``ValueError`` unless ``d`` is a 2-D finite non-negative tensor."""
+    if not isinstance(d, Tensor) or d.dim() != 2:
+        raise ValueError(f"expected a distance matrix (n, m), got {getattr(d, 'shape', type(d))}.")
+    if not torch.isfinite(d).all():
+        raise ValueError("the distance matrix holds NaN or infinite values.")
+    if (d < 0).any():
+        raise ValueError("the distance matrix has negative entries; a VQ kernel is a distance (>= 0).")
+
+
+def off_diagonal(d: Tensor) -> Tensor:
+    """Strict upper-triangle entries of a square matrix ``(n, n)`` (all entries of a rectangular one)."""
+    if d.shape[0] == d.shape[1]:
+        i, j = torch.triu_indices(d.shape[0], d.shape[1], offset=1)
+        return d[i, j]
+    return d.flatten()
+
+
+def median_sigma2(d: Tensor, form: str = "linear") -> float:
+    """The default scale rule: the median pair sits at ``h = exp(-1)``.
+
+    ``m`` = median of the off-diagonal entries of ``d``; ``sigma^2 = m`` for the linear form and
+    ``sigma^2 = m^2`` for the squared form.
+
+    Raises:
+        ValueError: unknown form, or a median of 0 (most pairs share one region: give sigma2).
+    """
+    if form not in HEAT_FORMS:
+        raise ValueError(f"unknown heat-kernel form {form!r}; use one of {sorted(HEAT_FORMS)}.")
+    check_distance_matrix(d)
+    m = float(off_diagonal(d).median())
+    if m <= 0:
+        raise ValueError("the median distance is 0 (most pairs share a region); pass sigma2 explicitly.")
+    return m if form == "linear" else m * m
+
+
+def heat_kernel(d: Tensor, sigma2: float | None = None, form: str = "linear") -> Tensor:
+    """Heat kernel of a distance matrix, element-wise.
+
+    Forms (the paper writes both): ``"linear"``: ``h = exp(-d / sigma^2)`` (section 3.1);
+    ``"squared"``: ``h = exp(-d^2 / sigma^2)`` (appendix A.2).
+
+    Args:
+        d: distances ``(n, m)``, finite and ``>= 0``.
+        sigma2: the scale ``sigma^2 > 0``; ``None`` applies :func:`median_sigma2`.
+        form: ``"linear"`` or ``"squared"``.
+
+    Returns:
+        float32 ``(n, m)`` in (0, 1].
+    """
+    if form not in HEAT_FORMS:
+        raise ValueError(f"unknown heat-kernel form {form!r}; use one of {sorted(HEAT_FORMS)}.")
+    check_distance_matrix(d)
+    if sigma2 is None:
+        sigma2 = median_sigma2(d, form)
+    if not (math.isfinite(sigma2) and sigma2 > 0):
+        raise ValueError(f"sigma2 must be a finite number > 0, got {sigma2}.")
+    d = d.float()
+    return torch.exp(-(d if form == "linear" else d * d) / sigma2)
+
+
+def kernel_cosine(a: Tensor, b: Tensor) -> float:
+    """Cosine similarity of two matrices, ``<A, B>_F / (||A||_F ||B||_F)``, accumulated in float64."""
+    if a.shape != b.shape:
+        raise ValueError(f"kernels must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}.")
+    a, b = a.double(), b.double()
+    na, nb = a.norm(), b.norm()
+    if na == 0 or nb == 0:
+        raise ValueError("cosine similarity of a zero matrix is undefined.")
+    return float((a * b).sum() / (na * nb))
+
+
+def cosine_table(kernels: Sequence[Tensor]) -> Tensor:
+    """All pairwise :func:`kernel_cosine` values: float64 ``(k, k)`` with ones on the diagonal."""
+    k = len(kernels)
+    table = torch.ones(k, k, dtype=torch.float64)
+    for i in range(k):
+        for j in range(i + 1, k):
+            table[i, j] = table[j, i] = kernel_cosine(kernels[i], kernels[j])
+    return table
+
+
+def heat_cosine_sweep(distances: Sequence[Tensor], sigma2s: Sequence[float], form: str = "linear") -> Tensor:
+    """Cosine tables of heat kernels for each ``sigma^2``: float64 ``(len(sigma2s), k, k)``."""
+    return torch.stack([cosine_table([heat_kernel(d, s, form) for d in distances]) for s in sigma2s])
+
+
+def kernel_correlation(a: Tensor, b: Tensor) -> float:
+    """Pearson correlation of the off-diagonal entries of two kernels of the same shape."""
+    if a.shape != b.shape:
+        raise ValueError(f"kernels must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}.")
+    u, v = off_diagonal(a).double(), off_diagonal(b).double()
+    u, v = u - u.mean(), v - v.mean()
+    return float((u * v).sum() / (u.norm() * v.norm()))
+
+
+# --------------------------------------------------------------------------------------------------
+# Classical MDS and spectra
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MDS:
+    """Classical multidimensional scaling of a distance matrix.
+
+    Attributes:
+        eigenvalues: ``(k,)`` dominant eigenvalues of ``B = -1/2 (I - J/n) K (I - J/n)``, descending.
+        normalised: ``eigenvalues / eigenvalues[0]`` (the paper's normalisation by the leading one).
+        eigenvectors: ``(n, k)`` orthonormal, sign fixed so each column's largest-magnitude entry is > 0.
+        embedding: ``(n, k)`` coordinates ``eigenvectors * sqrt(max(eigenvalues, 0))``.
+    """
+
+    eigenvalues: Tensor
+    normalised: Tensor
+    eigenvectors: Tensor
+    embedding: Tensor
+
+
+def fix_signs(vectors: Tensor) -> Tensor:
+    """Flip each column so that its largest-magnitude entry is positive (a deterministic sign)."""
+    index = vectors.abs().argmax(dim=0)
+    signs = torch.sign(vectors[index, torch.arange(vectors.shape[1])])
+    signs[signs == 0] = 1
+    return vectors * signs
+
+
+def dominant_eigenpairs(
+    b: Tensor, k: int, iterations: int = 8, seed: int = 0, dense_limit: int = 2500
+) -> tuple[Tensor, Tensor]:
+    """The ``k`` algebraically largest eigenpairs of a symmetric positive semi-definite matrix.
+
+    Dense ``eigh`` for ``n <= dense_limit``; above, randomised subspace iteration (range finder with
+    ``k + 10`` columns and ``iterations`` power steps, then Rayleigh-Ritz), float64.
+
+    Returns:
+        ``(values (k,), vectors (n, k))``, values descending.
+    """
+    n = b.shape[0]
+    if b.dim() != 2 or b.shape[1] != n:
+        raise ValueError(f"expected a square matrix, got {tuple(b.shape)}.")
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be in [1, {n}], got {k}.")
+    b = b.double()
+    if n <= dense_limit:
+        values, vectors = torch.linalg.eigh(b)
+        return values.flip(0)[:k], vectors.flip(1)[:, :k]
+    generator = torch.Generator().manual_seed(seed)
+    q = torch.randn(n, min(n, k + 10), generator=generator, dtype=torch.float64)
+    for _ in range(iterations):
+        q, _ = torch.linalg.qr(b @ q)
+    values, small = torch.linalg.eigh(q.T @ b @ q)
+    return values.flip(0)[:k], (q @ small.flip(1))[:, :k]
+
+
+def double_centre(d: Tensor) -> Tensor:
+    """``B = -1/2 (I - J/n) D (I - J/n)`` for a square ``D`` (float64)."""
+    d = d.double()
+    return -0.5 * (d - d.mean(0, keepdim=True) - d.mean(1, keepdim=True) + d.mean())
+
+
+def classical_mds(d: Tensor, k: int = 2) -> MDS:
+    """Classical MDS of a squared-distance matrix.
+
+    A VQ kernel holds squared Euclidean distances between 0/1 codes (Hamming = ||a - b||^2), so it is
+    double-centred as it is: ``B = -1/2 (I - J/n) K (I - J/n)``. The paper's Fig. 1 writes
+    ``(I - J/N) K (I - J/N)`` normalised by its leading eigenvalue: the same eigenvectors, and the same
+    normalised eigenvalues (the factor -1/2 cancels).
+
+    Args:
+        d: square distance matrix ``(n, n)``.
+        k: number of dominant eigenpairs.
+
+    Returns:
+        :class:`MDS`.
+    """
+    check_distance_matrix(d)
+    if d.shape[0] != d.shape[1]:
+        raise ValueError(f"classical MDS needs a square distance matrix, got {tuple(d.shape)}.")
+    values, vectors = dominant_eigenpairs(double_centre(d), k)
+    return make_mds(values, vectors)
+
+
+def make_mds(values: Tensor, vectors: Tensor) -> MDS:
+    """Assemble an :class:`MDS` from dominant eigenpairs."""
+    if values[0] <= 0:
+        raise ValueError("the leading MDS eigenvalue is <= 0: all points are at distance 0.")
+    vectors = fix_signs(vectors)
+    return MDS(values, values / values[0], vectors, vectors * values.clamp(min=0).sqrt())
+
+
+def code_mds(
+    model: nn.Sequential, x: Tensor, k: int = 3, layer_weights: Sequence[float] | Tensor | None = None
+) -> MDS:
+    """Classical MDS of the VQ kernel of ``x`` without forming the ``(n, n)`` kernel.
+
+    With codes ``C`` scaled by ``sqrt(w_l)``, ``K = (total - C C^T) / 2``, so
+    ``B = -1/2 J K J = 1/4 (J C)(J C)^T``: its eigenpairs are the left singular vectors of the centred
+    codes and ``s_i^2 / 4``. Equal to :func:`classical_mds` of :func:`vq_distance` (up to round-off).
+    """
+    patterns = [p.cpu() for p in activation_patterns(model, x)]
+    w = check_layer_weights(layer_weights, len(patterns))
+    codes = sign_codes(patterns, w).double()
+    codes = codes - codes.mean(0, keepdim=True)
+    u, s, _ = torch.linalg.svd(codes, full_matrices=False)
+    if k > s.numel():
+        raise ValueError(f"k={k} exceeds the rank bound min(n, N) = {s.numel()}.")
+    return make_mds(s[:k] ** 2 / 4, u[:, :k])
+
+
+def mds_spectrum(d: Tensor) -> Tensor:
+    """All eigenvalues of ``B = -1/2 J D J``, descending (float64 ``(n,)``); for small ``n``."""
+    check_distance_matrix(d)
+    return torch.linalg.eigvalsh(double_centre(d)).flip(0)
+
+
+def effective_rank(values: Tensor) -> float:
+    """Effective rank ``exp(H(p))``, ``p_i = lambda_i / sum lambda`` over the positive eigenvalues."""
+    v = values.double()
+    v = v[v > 0]
+    if v.numel() == 0:
+        raise ValueError("no positive eigenvalue: the effective rank is undefined.")
+    p = v / v.sum()
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+def subspace_similarity(u: Tensor, v: Tensor) -> float:
+    """``||U^T V||_F^2 / k`` for orthonormal ``U, V: (n, k)``: mean squared cosine of the principal angles."""
+    if u.shape != v.shape:
+        raise ValueError(f"subspaces must have the same shape, got {tuple(u.shape)} and {tuple(v.shape)}.")
+    return float((u.double().T @ v.double()).pow(2).sum() / u.shape[1])
+
+
+def eigenvector_correlations(u: Tensor, v: Tensor) -> Tensor:
+    """``|corr(u_i, v_i)|`` for matching columns (signs of eigenvectors are arbitrary): ``(k,)``."""
+    if u.shape != v.shape:
+        raise ValueError(f"shapes differ: {tuple(u.shape)} and {tuple(v.shape)}.")
+    a, b = u.double() - u.double().mean(0), v.double() - v.double().mean(0)
+    return ((a * b).sum(0) / (a.norm(dim=0) * b.norm(dim=0))).abs()
+
+
+# --------------------------------------------------------------------------------------------------
+# Separability
+# --------------------------------------------------------------------------------------------------
+
+
+def silhouette(d: Tensor, labels: Tensor) -> float:
+    """Mean silhouette ``(b_i - a_i) / max(a_i, b_i)`` of a labelled sample under distances ``d: (n, n)``.
+
+    ``a_i`` = mean distance to the other members of ``i``'s class, ``b_i`` = smallest mean distance to
+    another class. In [-1, 1]; higher = better separated.
+    """
+    check_distance_matrix(d)
+    labels = torch.as_tensor(labels).long()
+    classes = labels.unique()
+    if classes.numel() < 2:
+        raise ValueError("silhouette needs at least two classes.")
+    index = torch.searchsorted(classes, labels)
+    onehot = (labels[:, None] == classes[None, :]).double()
+    sums = d.double() @ onehot
+    counts = onehot.sum(0)
+    rows = torch.arange(len(labels))
+    own_count = counts[index] - 1
+    a = sums[rows, index] / own_count.clamp(min=1)
+    means = sums / counts
+    means[rows, index] = float("inf")
+    b = means.min(1).values
+    s = torch.where(own_count > 0, (b - a) / torch.maximum(a, b).clamp(min=1e-12), torch.zeros_like(a))
+    return float(s.mean())
+
+
+def linear_probe_accuracy(z: Tensor, labels: Tensor, folds: int = 5, seed: int = 0, steps: int = 200) -> float:
+    """Cross-validated accuracy of logistic regression on an embedding ``z: (n, k)``.
+
+    Features are standardised on each training fold; full-batch L-BFGS, no regularisation beyond a
+    small weight decay (1e-4). Folds come from a permutation drawn with ``seed``.
+    """
+    z = torch.as_tensor(z).double()
+    labels = torch.as_tensor(labels).long()
+    n = z.shape[0]
+    classes = int(labels.max()) + 1
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    correct = 0
+    for fold in range(folds):
+        test = order[fold::folds]
+        train = torch.ones(n, dtype=torch.bool)
+        train[test] = False
+        mean, std = z[train].mean(0), z[train].std(0).clamp(min=1e-12)
+        zt, zs = (z[train] - mean) / std, (z[test] - mean) / std
+        weight = torch.zeros(z.shape[1], classes, dtype=torch.float64, requires_grad=True)
+        bias = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([weight, bias], max_iter=steps, line_search_fn="strong_wolfe")
+
+        def closure() -> Tensor:
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(zt @ weight + bias, labels[train]) + 1e-4 * weight.pow(2).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        with torch.no_grad():
+            correct += int(((zs @ weight + bias).argmax(1) == labels[test]).sum())
+    return correct / n
+
+
+# --------------------------------------------------------------------------------------------------
+# Partition distance (Lemmas 1-2)
+# --------------------------------------------------------------------------------------------------
+
+
+def region_graph_distances(n_regions: int, adjacency: Tensor, sources: Tensor) -> Tensor:
+    """Breadth-first shortest-path lengths in the region adjacency graph.
+
+    All sources expand together: each step multiplies the frontier ``(R, s)`` by the sparse adjacency.
+
+    Args:
+        n_regions: number of regions ``R``.
+        adjacency: int ``(e, 2)`` pairs of regions that share a face (either order).
+        sources: int ``(s,)`` region indices.
+
+    Returns:
+        int64 ``(s, R)`` path lengths; ``-1`` where a region is unreachable.
+    """
+    adjacency = torch.as_tensor(adjacency, dtype=torch.long).reshape(-1, 2)
+    sources = torch.as_tensor(sources, dtype=torch.long).flatten()
+    if adjacency.numel() and (adjacency.min() < 0 or adjacency.max() >= n_regions):
+        raise ValueError(f"adjacency refers to regions outside [0, {n_regions}).")
+    edges = torch.cat([adjacency, adjacency.flip(1)])
+    graph = torch.sparse_coo_tensor(
+        edges.T, torch.ones(len(edges)), (n_regions, n_regions), check_invariants=True
+    ).coalesce()
+    dist = torch.full((n_regions, sources.numel()), -1, dtype=torch.long)
+    frontier = torch.zeros(n_regions, sources.numel())
+    frontier[sources, torch.arange(sources.numel())] = 1
+    dist[sources, torch.arange(sources.numel())] = 0
+    step = 0
+    while frontier.any():
+        step += 1
+        reached = (torch.sparse.mm(graph, frontier) > 0) & (dist < 0)
+        dist[reached] = step
+        frontier = reached.float()
+    return dist.T.contiguous()
+
+
+def partition_distance(regions, x: Tensor, y: Tensor | None = None, adjacency: Tensor | None = None) -> Tensor:
+    """The partition distance ``d_Omega(x_i, y_j)``: fewest face crossings between the points' regions.
+
+    Args:
+        regions: exact regions (``mlpgeo.regions.Regions``: ``locate(points)``, ``adjacency()``, ``len``).
+        x: points ``(n, 2)``; y: points ``(m, 2)`` or ``None`` (= ``x``).
+        adjacency: ``(e, 2)`` region pairs sharing a face; ``None`` uses ``regions.adjacency()``.
+
+    Returns:
+        int64 ``(n, m)``.
+
+    Raises:
+        ValueError: a point outside every region, or regions that the adjacency graph does not connect.
+    """
+    ix = torch.as_tensor(regions.locate(x), dtype=torch.long)
+    iy = ix if y is None else torch.as_tensor(regions.locate(y), dtype=torch.long)
+    if (ix < 0).any() or (iy < 0).any():
+        raise ValueError("some points lie outside the regions' bounds; sample inside them.")
+    sources, inverse = ix.unique(return_inverse=True)
+    edges = regions.adjacency() if adjacency is None else adjacency
+    table = region_graph_distances(len(regions), edges, sources)
+    out = table[inverse][:, iy]
+    if (out < 0).any():
+        raise ValueError("the region adjacency graph does not connect some pairs of regions.")
+    return out
+
+
+def region_codes(regions) -> Tensor:
+    """Bool codes of all regions stacked: ``(R, N)``."""
+    return torch.stack([torch.as_tensor(r.code, dtype=torch.bool) for r in regions])
+
+
+# --------------------------------------------------------------------------------------------------
+# The appendix's width-1 chain with skip connections
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChainPartition:
+    """The exact partition of [0, 1] by ``L`` layers ``f(z) = skip*z + scale*relu(slope*z + shift)``.
+
+    Attributes:
+        breakpoints: float64 ``(p + 1,)`` from 0 to 1; interval ``i`` is ``[breakpoints[i], breakpoints[i+1]]``.
+        codes: bool ``(p, L)``: sign of each layer's pre-activation on each interval.
+    """
+
+    breakpoints: Tensor
+    codes: Tensor
+
+    def __len__(self) -> int:
+        return self.codes.shape[0]
+
+    def vq_distance(self) -> Tensor:
+        """Hamming distance between the intervals' codes: ``(p, p)``."""
+        c = self.codes.float() * 2 - 1
+        return (self.codes.shape[1] - c @ c.T) / 2
+
+    def partition_distance(self) -> Tensor:
+        """``|i - j|``: the number of breakpoints between intervals ``i`` and ``j`` (a path graph)."""
+        i = torch.arange(len(self), dtype=torch.float32)
+        return (i[:, None] - i[None, :]).abs()
+
+
+def skip_chain_partition(
+    depth: int, skip: float = 2.0, scale: float = -1.0, slope: float = 2.0, shift: float = -1.0
+) -> ChainPartition:
+    """Exact linear pieces of ``F = f o ... o f`` (``depth`` times) on [0, 1], one neuron per layer.
+
+    Each layer is ``f(z) = skip*z + scale*relu(slope*z + shift)``. The paper prints
+    ``f(z) = 2z - relu(2z - 1)`` (the defaults); the tent map ``2z - 2 relu(2z - 1)`` is ``scale=-2``.
+    Pieces are tracked exactly: on each current piece ``F`` is affine, so the pre-activation crosses 0 at
+    most once there and the crossing is solved in closed form (float64; exact for dyadic values).
+
+    Returns:
+        :class:`ChainPartition` with adjacent intervals of equal code merged.
+    """
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}.")
+    left = torch.tensor([0.0], dtype=torch.float64)
+    right = torch.tensor([1.0], dtype=torch.float64)
+    f_left, f_right = left.clone(), right.clone()
+    codes = torch.zeros(1, 0, dtype=torch.bool)
+    for _ in range(depth):
+        g_left, g_right = slope * f_left + shift, slope * f_right + shift
+        cross = g_left * g_right < 0
+        t = torch.where(cross, g_left / (g_left - g_right), torch.zeros_like(g_left))
+        x_mid = left + t * (right - left)
+        f_mid = f_left + t * (f_right - f_left)
+        # split every crossing piece into [left, x_mid] and [x_mid, right]
+        new_left = torch.stack([left, torch.where(cross, x_mid, left)], 1)
+        new_right = torch.stack([torch.where(cross, x_mid, right), right], 1)
+        new_f_left = torch.stack([f_left, torch.where(cross, f_mid, f_left)], 1)
+        new_f_right = torch.stack([torch.where(cross, f_mid, f_right), f_right], 1)
+        keep = torch.stack([torch.ones_like(cross), cross], 1).flatten()
+        left, right = new_left.flatten()[keep], new_right.flatten()[keep]
+        f_left, f_right = new_f_left.flatten()[keep], new_f_right.flatten()[keep]
+        codes = codes.repeat_interleave(1 + cross.long(), dim=0)
+        g_mid = slope * (f_left + f_right) / 2 + shift
+        codes = torch.cat([codes, (g_mid > 0)[:, None]], 1)
+        pre_left, pre_right = slope * f_left + shift, slope * f_right + shift
+        f_left = skip * f_left + scale * pre_left.clamp(min=0)
+        f_right = skip * f_right + scale * pre_right.clamp(min=0)
+    change = torch.ones(len(codes), dtype=torch.bool)
+    change[1:] = (codes[1:] != codes[:-1]).any(1)
+    starts = change.nonzero().flatten()
+    breakpoints = torch.cat([left[starts], right[-1:]])
+    return ChainPartition(breakpoints, codes[starts])
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------------
+
+
+def plot_kernel(k: Tensor, labels: Tensor | None = None, ax=None, title: str = "", cmap: str = "magma"):
+    """Show a kernel as an image, rows and columns ordered by label (stable) when ``labels`` is given."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    if labels is not None:
+        order = torch.as_tensor(labels).argsort(stable=True)
+        k = k[order][:, order]
+    image = ax.imshow(k.numpy(), cmap=cmap, interpolation="nearest")
+    ax.set_title(title)
+    ax.set_xlabel("sample j (ordered by label)" if labels is not None else "sample j")
+    ax.set_ylabel("sample i")
+    ax.grid(False)
+    plt.colorbar(image, ax=ax, shrink=0.8)
+    return ax
+
+
+def plot_disc_field(points: Tensor, values: Tensor, ax=None, title: str = "", cmap: str = "RdBu_r"):
+    """Colour 2-D grid points ``(n, 2)`` by ``values: (n,)`` (symmetric colour scale about 0)."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    limit = float(values.abs().max())
+    ax.scatter(points[:, 0], points[:, 1], c=values.numpy(), s=2.5, marker="s", cmap=cmap, vmin=-limit, vmax=limit,
+               linewidths=0, rasterized=True)
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.grid(False)
+    return ax
+
+
+def plot_embedding(z: Tensor, labels: Tensor, ax=None, title: str = ""):
+    """Scatter a 2-D embedding ``(n, 2)`` coloured by class."""
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    ax = ax or plt.gca()
+    labels = torch.as_tensor(labels)
+    for c in labels.unique().tolist():
+        mask = labels == c
+        ax.scatter(z[mask, 0], z[mask, 1], s=10, color=color(int(c)), label=f"class {c}")
+    ax.set_title(title)
+    ax.set_xlabel("MDS 1")
+    ax.set_ylabel("MDS 2")
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def plot_cosine_table(table: Tensor, names: Sequence[str], ax=None, title: str = ""):
+    """A 4 x 4 (or k x k) cosine table as an annotated heatmap."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    t = np.asarray(table, dtype=float)
+    ax.imshow(t, vmin=0, vmax=1, cmap="viridis")
+    for i in range(t.shape[0]):
+        for j in range(t.shape[1]):
+            ax.text(j, i, f"{t[i, j]:.2f}", ha="center", va="center", color="white" if t[i, j] < 0.6 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=30)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_title(title)
+    ax.grid(False)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# Experiment helpers used by the report
+# --------------------------------------------------------------------------------------------------
+
+
+def disc_grid(resolution: int = 96) -> Tensor:
+    """The points of a ``resolution x resolution`` grid of [-1, 1]^2 that lie in the closed unit disc: ``(p, 2)``."""
+    t = torch.linspace(-1, 1, resolution)
+    grid = torch.stack(torch.meshgrid(t, t, indexing="xy"), -1).reshape(-1, 2)
+    return grid[grid.norm(dim=1) <= 1]
+
+
+def rotation_commutation(
+    model: nn.Sequential, model_rot: nn.Sequential, points: Tensor, angle: float, k: int = 3, pairs_sample: int = 2000
+) -> dict[str, float]:
+    """How closely the partition learned on rotated data is the rotated partition.
+
+    If the partition commutes with the rotation ``R``, ``d_rot(p, q) = d(R^-1 p, R^-1 q)``. Both kernels are
+    evaluated on the same ``points`` (``model`` on the rotated-back points) and compared by the
+    correlation of their off-diagonal entries (on the first ``pairs_sample`` points) and by their
+    ``k`` dominant MDS eigenvectors (on all points): mean squared principal-angle cosine of the two
+    subspaces and ``|corr|`` of matching eigenvectors.
+
+    Returns:
+        ``{"kernel_corr", "subspace", "eigvec_corr_1", ..., "eigvec_corr_k"}``.
+    """
+    from mlpgeo.data import rotate
+
+    back = rotate(points, -angle)
+    mds_rot, mds = code_mds(model_rot, points, k), code_mds(model, back, k)
+    sample = slice(0, pairs_sample)
+    out = {
+        "kernel_corr": kernel_correlation(vq_distance(model_rot, points[sample]), vq_distance(model, back[sample])),
+        "subspace": subspace_similarity(mds_rot.eigenvectors, mds.eigenvectors),
+    }
+    for i, c in enumerate(eigenvector_correlations(mds_rot.eigenvectors, mds.eigenvectors).tolist()):
+        out[f"eigvec_corr_{i + 1}"] = c
+    return out
+
+
+def depth_kernels(
+    x_train: Tensor,
+    y_train: Tensor,
+    x_test: Tensor,
+    depths: Sequence[int] = (4, 6),
+    width: int = 16,
+    seed: int = 0,
+    epochs: int = 20,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    y_test: Tensor | None = None,
+    shared_init: bool = False,
+) -> tuple[dict[str, Tensor], dict[str, float]]:
+    """VQ kernels on ``x_test`` of ReLU MLPs with ``depth`` hidden layers of ``width``, before and after training.
+
+    Each net ``[d_in, width x depth, n_classes]`` starts from ``mlp(..., seed=seed + 1000 * depth)``
+    (independent initialisations; with ``shared_init`` every depth uses ``seed``, so the nets share their
+    first layers' initial weights) and is trained with Adam and cross-entropy (``epochs``, ``batch_size``,
+    ``lr``, shuffling seed ``seed``).
+
+    Returns:
+        ``(kernels, accuracies)``: ``kernels["Trained(4)"]``, ``kernels["Init(4)"]``, ... float32 ``(n, n)``
+        ordered trained first then init; ``accuracies["Trained(4)"]`` test accuracy when ``y_test`` is given.
+    """
+    from mlpgeo.models import accuracy, mlp, train
+
+    n_classes = int(y_train.max()) + 1
+    trained, init, acc = {}, {}, {}
+    for depth in depths:
+        model = mlp([x_train.shape[1]] + [width] * depth + [n_classes], seed=seed if shared_init else seed + 1000 * depth)
+        init[f"Init({depth})"] = vq_distance(model, x_test)
+        train(model, x_train, y_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=False)
+        trained[f"Trained({depth})"] = vq_distance(model, x_test)
+        if y_test is not None:
+            acc[f"Trained({depth})"] = accuracy(model, x_test, y_test)
+    return {**trained, **init}, acc
+
+
+def probed_adjacency(regions, probes: int = 9, eps: float = 1e-7) -> Tensor:
+    """Geometric adjacency of 2-D regions, found without looking at their codes.
+
+    From ``probes`` points along every polygon edge, step ``eps`` (relative to the box size) across the
+    edge along its outward normal and locate the region there. Pairs found this way share an edge.
+
+    Returns:
+        int64 ``(e, 2)`` unique pairs ``i < j``.
+    """
+    xmin, xmax, _, _ = regions.bounds
+    step = eps * (xmax - xmin)
+    t = (torch.arange(probes, dtype=torch.float64) + 1) / (probes + 1)
+    points, owners = [], []
+    for index, region in enumerate(regions):
+        v = torch.as_tensor(region.vertices, dtype=torch.float64)
+        w = torch.roll(v, -1, 0)
+        edge = w - v
+        length = edge.norm(dim=1, keepdim=True).clamp(min=1e-300)
+        normal = torch.stack([edge[:, 1], -edge[:, 0]], 1) / length  # outward for counter-clockwise polygons
+        p = v[:, None, :] + t[None, :, None] * edge[:, None, :] + step * normal[:, None, :]
+        points.append(p.reshape(-1, 2))
+        owners.append(torch.full((p.shape[0] * probes,), index, dtype=torch.long))
+    points, owners = torch.cat(points), torch.cat(owners)
+    found = torch.as_tensor(regions.locate(points), dtype=torch.long)
+    keep = (found >= 0) & (found != owners)
+    pairs = torch.stack([torch.minimum(owners[keep], found[keep]), torch.maximum(owners[keep], found[keep])], 1)
+    return pairs.unique(dim=0)
+
+
+def lemma_check(model: nn.Sequential, points: Tensor, bounds: Sequence[float] = (-1.0, 1.0, -1.0, 1.0)) -> dict[str, float]:
+    """Compare the VQ distance with the partition distance on a 2-D model's exact regions.
+
+    Uses :func:`mlpgeo.regions.linear_regions_2d` and the geometric :func:`probed_adjacency`.
+
+    Returns:
+        ``regions``, ``edges``, ``edges_multi_bit`` (neighbours whose codes differ in more than one bit),
+        over all pairs of ``points``: ``equal_frac`` (d = d_Omega), ``less_frac`` (d < d_Omega),
+        ``greater_frac`` (d > d_Omega, forbidden by Lemma 2), ``max_gap`` (max d_Omega - d), and the
+        same three fractions over all pairs of regions (``region_equal_frac`` ...).
+    """
+    from mlpgeo.regions import linear_regions_2d
+
+    regions = linear_regions_2d(model, tuple(bounds))
+    edges = probed_adjacency(regions)
+    codes = region_codes(regions)
+    bits = (codes[edges[:, 0]] != codes[edges[:, 1]]).sum(1)
+    d_omega = partition_distance(regions, points, adjacency=edges).float()
+    d = vq_distance(model, points)
+    all_regions = region_graph_distances(len(regions), edges, torch.arange(len(regions))).float()
+    if (all_regions < 0).any():
+        raise ValueError("the probed region graph is not connected; lower eps or raise probes.")
+    d_regions = code_distance([codes])
+    return {
+        "regions": len(regions),
+        "edges": len(edges),
+        "edges_multi_bit": int((bits > 1).sum()),
+        "equal_frac": float((d == d_omega).float().mean()),
+        "less_frac": float((d < d_omega).float().mean()),
+        "greater_frac": float((d > d_omega).float().mean()),
+        "max_gap": float((d_omega - d).max()),
+        "region_equal_frac": float((d_regions == all_regions).float().mean()),
+        "region_less_frac": float((d_regions < all_regions).float().mean()),
+        "region_greater_frac": float((d_regions > all_regions).float().mean()),
+    }
+
+
+def embedding_scores(d: Tensor, labels: Tensor, seed: int = 0) -> dict[str, float]:
+    """Separability and rank of a sample under a squared-distance matrix ``d: (n, n)``.
+
+    Returns:
+        ``probe_acc``: 5-fold logistic-regression accuracy on the 2-D classical-MDS embedding;
+        ``silhouette``: of the labels in that embedding (Euclidean); ``effective_rank`` of the full MDS
+        spectrum (:func:`effective_rank`); ``top2_share``: share of the positive spectrum in the top two
+        eigenvalues.
+    """
+    mds = classical_mds(d, 2)
+    spectrum = mds_spectrum(d)
+    z = mds.embedding
+    return {
+        "probe_acc": linear_probe_accuracy(z, labels, seed=seed),
+        "silhouette": silhouette(torch.cdist(z, z), labels),
+        "effective_rank": effective_rank(spectrum),
+        "top2_share": float(spectrum[:2].clamp(min=0).sum() / spectrum[spectrum > 0].sum()),
+    }
+
+
+def claim_holds_fraction(tables: Tensor, saturation: float = 0.99) -> tuple[float, int]:
+    """Share of cosine tables ``(s, 4, 4)`` (order Trained(a), Trained(b), Init(a), Init(b)) where
+    ``cos(T_a, T_b) > max(cos(T_a, I_a), cos(T_b, I_b))``, among tables whose smallest entry is below
+    ``saturation`` (at huge sigma^2 every heat kernel tends to all-ones and every cosine to 1).
+
+    Returns:
+        ``(fraction, number of unsaturated tables)``.
+    """
+    live = tables.flatten(1).min(1).values < saturation
+    holds = tables[:, 0, 1] > torch.maximum(tables[:, 0, 2], tables[:, 1, 3])
+    count = int(live.sum())
+    return (float(holds[live].float().mean()) if count else float("nan")), count

@@ -1,0 +1,256 @@
+"""Tests of mlpgeo.vq: hand-computed kernels, pseudometric invariants, fast paths against references."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+from torch import nn
+
+from mlpgeo import models, vq
+from mlpgeo.patterns import activation_patterns
+
+
+def axis_net() -> nn.Sequential:
+    """One hidden layer whose two hyperplanes are the coordinate axes, then a layer x1 + x2 = 1/2."""
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1), nn.ReLU(), nn.Linear(1, 1))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.eye(2))
+        model[0].bias.zero_()
+        model[2].weight.copy_(torch.tensor([[1.0, 1.0]]))
+        model[2].bias.fill_(-0.5)
+    return model
+
+
+QUADRANTS = torch.tensor([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [0.2, 0.1]])
+
+
+def slow_reference(model, x, y=None, layer_weights=None) -> torch.Tensor:
+    """Per-pair loop over the definition: sum_l w_l * #{j: sign differs}."""
+    y = x if y is None else y
+    px, py = activation_patterns(model, x), activation_patterns(model, y)
+    w = [1.0] * len(px) if layer_weights is None else list(layer_weights)
+    out = torch.zeros(len(x), len(y))
+    for i in range(len(x)):
+        for j in range(len(y)):
+            out[i, j] = sum(wl * float((a[i] != b[j]).sum()) for wl, a, b in zip(w, px, py))
+    return out
+
+
+def test_hand_computed_quadrants():
+    # layer 1 codes: (+,+) (-,+) (-,-) (+,-) (+,+); layer 2 (relu(x1)+relu(x2) > 1/2): 1 1 0 1 0
+    d = vq.vq_distance(axis_net(), QUADRANTS)
+    expected = torch.tensor(
+        [
+            [0, 1, 3, 1, 1],
+            [1, 0, 2, 2, 2],
+            [3, 2, 0, 2, 2],
+            [1, 2, 2, 0, 2],
+            [1, 2, 2, 2, 0],
+        ],
+        dtype=torch.float32,
+    )
+    assert torch.equal(d, expected)
+    weighted = vq.vq_distance(axis_net(), QUADRANTS, layer_weights=[2.0, 0.5])
+    assert weighted[0, 2] == pytest.approx(2 * 2 + 0.5 * 1)
+    assert weighted[0, 1] == pytest.approx(2 * 1)
+
+
+def test_against_slow_reference_and_rectangular():
+    model = models.mlp([5, 7, 6, 4, 3], seed=3)
+    x = torch.randn(23, 5, generator=torch.Generator().manual_seed(1))
+    y = torch.randn(11, 5, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(vq.vq_distance(model, x, y), slow_reference(model, x, y))
+    w = [0.3, 2.0, 1.5]
+    torch.testing.assert_close(vq.vq_distance(model, x, y, layer_weights=w), slow_reference(model, x, y, w))
+
+
+def test_blocked_equals_unblocked_and_integers():
+    model = models.mlp([10, 32, 32, 2], seed=0)
+    x = torch.randn(300, 10, generator=torch.Generator().manual_seed(0))
+    full = vq.vq_distance(model, x, block_size=10_000)
+    for block in (1, 7, 128):
+        assert torch.equal(vq.vq_distance(model, x, block_size=block), full)
+    assert torch.equal(full, full.round())
+
+
+def test_pseudometric_invariants():
+    model = models.mlp([3, 12, 12, 12, 1], seed=5)
+    x = torch.randn(60, 3, generator=torch.Generator().manual_seed(4))
+    x = torch.cat([x, x[:5] + 1e-7])  # near-duplicates share a region: distance 0 for distinct points
+    for w in (None, [1.0, 0.5, 3.0]):
+        d = vq.vq_distance(model, x, layer_weights=w).double()
+        assert torch.equal(d, d.T)
+        assert torch.all(d.diagonal() == 0)
+        assert torch.all(d >= 0)
+        # triangle inequality d_ik <= d_ij + d_jk for all triples
+        assert torch.all(d[:, None, :] <= d[:, :, None] + d[None, :, :] + 1e-9)
+    d = vq.vq_distance(model, x)
+    assert torch.all(d[torch.arange(5), 60 + torch.arange(5)] == 0)
+
+
+def test_bad_input():
+    model = models.mlp([4, 8, 8, 2], seed=0)
+    x = torch.randn(5, 4)
+    with pytest.raises(ValueError, match="features"):
+        vq.vq_distance(model, x, torch.randn(5, 3))
+    with pytest.raises(ValueError, match="2 hidden layers"):
+        vq.vq_distance(model, x, layer_weights=[1.0])
+    with pytest.raises(ValueError, match=">= 0"):
+        vq.vq_distance(model, x, layer_weights=[1.0, -1.0])
+    with pytest.raises(ValueError, match=">= 0"):
+        vq.vq_distance(model, x, layer_weights=[1.0, float("nan")])
+    bad = x.clone()
+    bad[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        vq.vq_distance(model, bad)
+    with pytest.raises(ValueError, match="block_size"):
+        vq.vq_distance(model, x, block_size=0)
+    with pytest.raises(ValueError, match="form"):
+        vq.heat_kernel(torch.ones(3, 3), 1.0, form="gaussian")
+    with pytest.raises(ValueError, match="sigma2"):
+        vq.heat_kernel(torch.ones(3, 3), -1.0)
+    with pytest.raises(ValueError, match="median"):
+        vq.heat_kernel(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="negative"):
+        vq.heat_kernel(-torch.ones(3, 3), 1.0)
+    with pytest.raises(ValueError, match="same shape"):
+        vq.kernel_cosine(torch.ones(2, 2), torch.ones(3, 3))
+
+
+def test_heat_kernels_and_cosine():
+    d = torch.tensor([[0.0, 2.0, 4.0], [2.0, 0.0, 6.0], [4.0, 6.0, 0.0]])
+    assert vq.median_sigma2(d, "linear") == 4.0
+    assert vq.median_sigma2(d, "squared") == 16.0
+    h = vq.heat_kernel(d, 2.0, "linear")
+    assert h[0, 1] == pytest.approx(torch.exp(torch.tensor(-1.0)).item())
+    h2 = vq.heat_kernel(d, 8.0, "squared")
+    assert h2[0, 2] == pytest.approx(torch.exp(torch.tensor(-2.0)).item())
+    assert torch.all(vq.heat_kernel(d).diagonal() == 1)
+    a, b = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 1.0], [1.0, 1.0]])
+    assert vq.kernel_cosine(a, b) == pytest.approx(2 / (2**0.5 * 2))
+    assert vq.kernel_cosine(a, 3 * a) == pytest.approx(1.0)
+    table = vq.cosine_table([a, b, a])
+    assert torch.allclose(table, table.T) and table[0, 2] == pytest.approx(1.0)
+    assert vq.kernel_correlation(d, 2 * d + 1) == pytest.approx(1.0)
+
+
+def test_classical_mds_recovers_points_and_code_mds_matches():
+    points = torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0], [3.0, 4.0], [1.0, 1.0]], dtype=torch.float64)
+    sq = torch.cdist(points, points).pow(2)
+    mds = vq.classical_mds(sq, k=2)
+    torch.testing.assert_close(torch.cdist(mds.embedding, mds.embedding).pow(2), sq)
+    assert mds.normalised[0] == 1.0
+    model = models.mlp([2, 16, 16, 16, 1], seed=1)
+    x = torch.rand(200, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    for w in (None, [1.0, 2.0, 0.5]):
+        exact = vq.classical_mds(vq.vq_distance(model, x, layer_weights=w).double(), k=3)
+        fast = vq.code_mds(model, x, k=3, layer_weights=w)
+        torch.testing.assert_close(fast.eigenvalues, exact.eigenvalues, rtol=1e-4, atol=1e-3)
+        assert vq.subspace_similarity(fast.eigenvectors, exact.eigenvectors) > 1 - 1e-6
+
+
+def test_randomised_eigenpairs_match_dense():
+    g = torch.Generator().manual_seed(0)
+    basis, _ = torch.linalg.qr(torch.randn(400, 6, generator=g, dtype=torch.float64))
+    b = basis @ torch.diag(torch.tensor([50.0, 20, 9, 3, 1, 0.5], dtype=torch.float64)) @ basis.T
+    dense = vq.dominant_eigenpairs(b, 3)
+    rand = vq.dominant_eigenpairs(b, 3, dense_limit=10)
+    torch.testing.assert_close(rand[0], dense[0])
+    assert vq.subspace_similarity(rand[1], dense[1]) > 1 - 1e-9
+
+
+def test_effective_rank_and_separability():
+    assert vq.effective_rank(torch.tensor([1.0, 1.0, 1.0, 0.0, -1.0])) == pytest.approx(3.0)
+    assert vq.effective_rank(torch.tensor([1.0, 0.0])) == pytest.approx(1.0)
+    # two tight clusters on a line: a_i = 0.5 within, b_i ~ 10 between
+    z = torch.tensor([[0.0], [0.5], [10.0], [10.5]])
+    labels = torch.tensor([0, 0, 1, 1])
+    d = torch.cdist(z, z)
+    s = vq.silhouette(d, labels)
+    expected = sum((b - 0.5) / b for b in (10.25, 9.75, 9.75, 10.25)) / 4
+    assert s == pytest.approx(expected)
+    assert vq.silhouette(d, torch.tensor([0, 1, 0, 1])) < 0
+    g = torch.Generator().manual_seed(0)
+    zz = torch.cat([torch.randn(40, 2, generator=g) - 4, torch.randn(40, 2, generator=g) + 4])
+    yy = torch.cat([torch.zeros(40), torch.ones(40)]).long()
+    assert vq.linear_probe_accuracy(zz, yy) == 1.0
+    assert vq.linear_probe_accuracy(torch.randn(80, 2, generator=g), yy) < 0.8
+
+
+def test_eigenvector_helpers():
+    u, _ = torch.linalg.qr(torch.randn(50, 3, dtype=torch.float64))
+    assert torch.allclose(vq.eigenvector_correlations(u, -u), torch.ones(3, dtype=torch.float64))
+    assert vq.subspace_similarity(u, u[:, [2, 0, 1]]) == pytest.approx(1.0)
+    fixed = vq.fix_signs(-u)
+    assert torch.all(fixed[fixed.abs().argmax(0), torch.arange(3)] > 0)
+
+
+def test_region_graph_distances_by_hand():
+    # a 6-cycle 0-1-2-3-4-5-0 and an isolated region 6
+    adjacency = torch.tensor([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0]])
+    dist = vq.region_graph_distances(7, adjacency, torch.tensor([0, 3]))
+    assert dist.tolist() == [[0, 1, 2, 3, 2, 1, -1], [3, 2, 1, 0, 1, 2, -1]]
+
+
+class StripRegions:
+    """Stand-in for mlpgeo.regions.Regions: vertical strips x1 in [k, k+1), k = 0..4, adjacent in a row."""
+
+    codes = [torch.tensor([True] * k + [False] * (4 - k)) for k in range(5)]
+
+    def __len__(self):
+        return 5
+
+    def __iter__(self):
+        return iter([type("R", (), {"code": c})() for c in self.codes])
+
+    def adjacency(self):
+        return torch.tensor([[k, k + 1] for k in range(4)])
+
+    def locate(self, points):
+        return points[:, 0].floor().long().clamp(0, 4)
+
+
+def test_partition_distance_on_strips():
+    regions = StripRegions()
+    x = torch.tensor([[0.5, 0.0], [2.5, 1.0], [4.5, 0.0]])
+    assert vq.partition_distance(regions, x).tolist() == [[0, 2, 4], [2, 0, 2], [4, 2, 0]]
+    codes = vq.region_codes(regions)
+    assert codes.shape == (5, 4)
+    assert torch.equal(vq.code_distance([codes]), torch.tensor([[abs(i - j) for j in range(5)] for i in range(5)]).float())
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5, 8])
+def test_skip_chain_printed_and_tent(depth):
+    printed = vq.skip_chain_partition(depth)  # f(z) = 2z - relu(2z - 1)
+    assert len(printed) == depth + 1
+    assert torch.allclose(printed.breakpoints[1:-1], torch.tensor([2.0**-k for k in range(depth, 0, -1)], dtype=torch.float64))
+    tent = vq.skip_chain_partition(depth, scale=-2.0)  # f(z) = 2z - 2 relu(2z - 1)
+    assert len(tent) == 2**depth
+    assert torch.allclose(tent.breakpoints, torch.linspace(0, 1, 2**depth + 1, dtype=torch.float64))
+    assert tent.vq_distance().max() <= depth
+    assert tent.partition_distance().max() == 2**depth - 1
+    assert torch.all(tent.vq_distance() <= tent.partition_distance())
+
+
+def test_skip_chain_matches_dense_sampling():
+    tent = vq.skip_chain_partition(4, scale=-2.0)
+    z = (torch.arange(4096, dtype=torch.float64) + 0.5) / 4096
+    bits = []
+    h = z
+    for _ in range(4):
+        pre = 2 * h - 1
+        bits.append(pre > 0)
+        h = 2 * h - 2 * pre.clamp(min=0)
+    codes = torch.stack(bits, 1)
+    interval = torch.searchsorted(tent.breakpoints, z) - 1
+    assert torch.equal(codes, tent.codes[interval])
+
+
+def test_all_pairs_small_exhaustive():
+    model = models.mlp([2, 3, 3, 1], seed=2)
+    x = torch.rand(12, 2, generator=torch.Generator().manual_seed(3)) * 4 - 2
+    d = vq.vq_distance(model, x)
+    for i, j in itertools.product(range(12), repeat=2):
+        assert d[i, j] == slow_reference(model, x[i : i + 1], x[j : j + 1])[0, 0]
