@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from mlpgeo.models import hidden_layers, mlp, train
+from mlpgeo.models import check_input, hidden_layers, mlp, train
 
 FPR_METHODS = ("exact", "approx")
 HASH_SIDES = ("low", "high", "minority")
@@ -122,6 +122,7 @@ def measured_false_positive_rate(predicted: Tensor, x: Tensor) -> float:
 @torch.no_grad()
 def topk_accuracy(model: nn.Module, x: Tensor, k: int) -> float:
     """Exact top-k accuracy: the model's ``k`` largest outputs are exactly the ``k`` active tokens."""
+    x = check_input(model, x)
     return exact_set_accuracy(topk_set(model(x), k), x)
 
 
@@ -267,6 +268,8 @@ def bloom_membership(hashes: Tensor, x: Tensor) -> Tensor:
     """Answers of one Bloom filter per row of ``x``: ``(n, V)`` bool, token ``t`` is a member when every bit
     of ``H(t)`` is set by the row's active tokens. Vectorised: ``missing = (s == 0) @ H^T``, member iff 0."""
     hashes = hash_matrix(hashes)
+    if x.dim() != 2 or x.shape[1] != hashes.shape[0]:
+        raise ValueError(f"x has shape {tuple(x.shape)} but the hashes cover V={hashes.shape[0]} tokens; pass x: (n, {hashes.shape[0]}).")
     empty = (hash_hits(hashes, x) == 0).float()
     return (empty @ hashes.float().T) == 0
 
@@ -619,6 +622,7 @@ def analyze_network(model: nn.Sequential, x: Tensor, k: int, side: str = "low", 
     """
     first = hidden_layers(model)[0][0]
     vocab, m = first.in_features, first.out_features
+    x = check_input(model, x)
     modes = weight_modes(first.weight)
     hashes = extract_hashes(model, side=side, modes=modes)
     hidden = torch.relu(first(x))
@@ -653,6 +657,7 @@ def compare_with_bloom_network(model: nn.Sequential, x: Tensor, k: int, side: st
         among tied members breaks ties by index); ``member_overlap``: share of the trained top-k tokens that
         the Bloom network calls members; ``logit_corr``: correlation of the two networks' logits.
     """
+    x = check_input(model, x)
     hashes = extract_hashes(model, side=side)
     bloom = bloom_network(hashes)
     z_trained, z_bloom = model(x), bloom(x)
@@ -767,7 +772,9 @@ def vocabulary_sweep(vocabs: Sequence[int], width: int, k: int, seeds: Sequence[
     (random hashes of the best integer size) and the JL superposition baseline, on the same test sets.
 
     Returns:
-        One row per (vocab, seed): ``vocab, width, k, seed, ratio = V / m, learned, bloom, superposition``.
+        One row per (vocab, seed): ``vocab, width, k, seed, ratio = V / m``, the three accuracies ``learned,
+        bloom, superposition``, and the trained network's Bloom reading (:func:`analyze_network`):
+        ``valley_ratio, r2_union, r2_count, clipping, hash_size, h_star``.
     """
     rows = []
     for vocab in vocabs:
@@ -775,10 +782,14 @@ def vocabulary_sweep(vocabs: Sequence[int], width: int, k: int, seeds: Sequence[
             x, _ = k_of_v_task(n_test, vocab, k, seed=20_000 + seed)
             model, _ = train_task_network(vocab, width, k, seed=seed, **train_kwargs)
             hashes = random_hashes(vocab, width, min(best_integer_hashes(width, k), width), seed=seed)
+            analysis = analyze_network(model, x, k, seed=seed)
             rows.append({"vocab": vocab, "width": width, "k": k, "seed": seed, "ratio": vocab / width,
-                         "learned": topk_accuracy(model, x, k),
+                         "learned": analysis.network_accuracy,
                          "bloom": exact_set_accuracy(bloom_membership(hashes, x), x),
-                         "superposition": superposition_accuracy(vocab, width, k, x, seed=seed)})
+                         "superposition": superposition_accuracy(vocab, width, k, x, seed=seed),
+                         "valley_ratio": analysis.modes.valley_ratio, "r2_union": analysis.r2_union,
+                         "r2_count": analysis.r2_count, "clipping": analysis.clipping,
+                         "hash_size": analysis.mean_hash_size, "h_star": analysis.h_star})
     return rows
 
 

@@ -72,13 +72,13 @@ __all__ = [
 
 
 def split_at(
-    model: nn.Sequential, layer: int = 0, dtype: torch.dtype | None = None
+    model: nn.Sequential, layer: int = 1, dtype: torch.dtype | None = None
 ) -> tuple[nn.Sequential, nn.Sequential]:
     """Split an MLP after the activation of hidden layer ``layer``: ``model(x) == tail(head(x))``.
 
     Args:
         model: ``nn.Sequential(Linear, act, ..., Linear)``.
-        layer: hidden layer index, 0 = the first hidden layer (``head = Linear, act``).
+        layer: hidden layer index, 1 = the first hidden layer (``head = Linear, act``).
         dtype: if given and different from the model's, ``head`` and ``tail`` are copies cast to it
             (the model itself is never changed).
 
@@ -90,12 +90,12 @@ def split_at(
         TypeError: not a supported MLP. ValueError: ``layer`` out of range.
     """
     hidden = hidden_layers(model)
-    if not 0 <= layer < len(hidden):
+    if not 1 <= layer <= len(hidden):
         raise ValueError(
-            f"layer {layer} does not exist: the model has {len(hidden)} hidden layers (use 0..{len(hidden) - 1})."
+            f"layer {layer} does not exist: the model has {len(hidden)} hidden layers (use 1..{len(hidden)})."
         )
     modules = list(model)
-    head, tail = nn.Sequential(*modules[: 2 * layer + 2]), nn.Sequential(*modules[2 * layer + 2 :])
+    head, tail = nn.Sequential(*modules[: 2 * layer]), nn.Sequential(*modules[2 * layer :])
     reference = next(model.parameters())
     if dtype is not None and dtype != reference.dtype:
         head, tail = copy.deepcopy(head).to(dtype), copy.deepcopy(tail).to(dtype)
@@ -114,7 +114,7 @@ def _prepare(model: nn.Sequential, x: Tensor, layer: int, output: int, dtype: to
 
 
 @torch.no_grad()
-def activations(model: nn.Sequential, x: Tensor, layer: int = 0) -> Tensor:
+def activations(model: nn.Sequential, x: Tensor, layer: int = 1) -> Tensor:
     """The activations (key matches) ``a = act(W h + b)`` of hidden layer ``layer``: ``(n, width)``."""
     head, _ = split_at(model, layer)
     return head(check_input(model, x))
@@ -150,7 +150,7 @@ class Contributions:
 
 
 def contributions(
-    model: nn.Sequential, x: Tensor, layer: int = 0, output: int = 0, dtype: torch.dtype | None = torch.float64
+    model: nn.Sequential, x: Tensor, layer: int = 1, output: int = 0, dtype: torch.dtype | None = torch.float64
 ) -> Contributions:
     """Activations, effective values ``df/da_i`` and contributions ``a_i df/da_i`` for a batch.
 
@@ -160,7 +160,7 @@ def contributions(
     Args:
         model: an MLP.
         x: inputs ``(n, d_in)``.
-        layer: hidden layer index (0 = first).
+        layer: hidden layer index (1 = first).
         output: which output unit is ``f``.
         dtype: compute in this precision (default float64, on a copy); ``None`` keeps the model's.
 
@@ -182,7 +182,7 @@ def contributions(
 
 
 def contributions_loop(
-    model: nn.Sequential, x: Tensor, layer: int = 0, output: int = 0, dtype: torch.dtype | None = torch.float64
+    model: nn.Sequential, x: Tensor, layer: int = 1, output: int = 0, dtype: torch.dtype | None = torch.float64
 ) -> Contributions:
     """Reference for :func:`contributions`: one autograd call per input (as the seed notebook does). Slow."""
     head, tail, x = _prepare(model, x, layer, output, dtype)
@@ -258,7 +258,7 @@ class IntegratedGradients:
 def integrated_gradients(
     model: nn.Sequential,
     x: Tensor,
-    layer: int = 0,
+    layer: int = 1,
     baseline: Tensor | None = None,
     steps: int = 64,
     output: int = 0,
@@ -274,7 +274,7 @@ def integrated_gradients(
     Args:
         model: an MLP.
         x: inputs ``(n, d_in)``.
-        layer: hidden layer index (0 = first).
+        layer: hidden layer index (1 = first).
         baseline: activations ``a0``: ``(width,)`` or ``(n, width)``; default zeros (every key silent).
         steps: quadrature nodes ``m >= 1``.
         output: which output unit is ``f``.
@@ -343,7 +343,7 @@ class ExactDecomposition:
         return self.output - (self.contributions.sum(dim=1) + self.bias_path)
 
 
-def relu_decomposition(model: nn.Sequential, x: Tensor, layer: int = 0, output: int = 0) -> ExactDecomposition:
+def relu_decomposition(model: nn.Sequential, x: Tensor, layer: int = 1, output: int = 0) -> ExactDecomposition:
     """Exact per-region split of a ReLU / LeakyReLU MLP's output at hidden layer ``layer`` (float64).
 
     Downstream of the cut, each hidden layer ``k`` multiplies by the slope mask ``D_k = diag(1 or s)`` of
@@ -355,7 +355,7 @@ def relu_decomposition(model: nn.Sequential, x: Tensor, layer: int = 0, output: 
     Args:
         model: an MLP whose hidden activations are all ReLU or LeakyReLU.
         x: inputs ``(n, d_in)``.
-        layer: hidden layer index (0 = first).
+        layer: hidden layer index (1 = first).
         output: which output unit is ``f``.
 
     Returns:
@@ -367,7 +367,7 @@ def relu_decomposition(model: nn.Sequential, x: Tensor, layer: int = 0, output: 
     for index, (_, act) in enumerate(hidden_layers(model)):
         if not isinstance(act, PIECEWISE_LINEAR):
             raise TypeError(
-                f"hidden layer {index} uses {type(act).__name__}: the exact per-region split needs ReLU or "
+                f"hidden layer {index + 1} uses {type(act).__name__}: the exact per-region split needs ReLU or "
                 "LeakyReLU; use integrated_gradients for curved activations."
             )
     head, tail, x = _prepare(model, x, layer, output, torch.float64)
@@ -524,7 +524,7 @@ def lookup_trace_gif(
     model: nn.Sequential,
     x: Tensor,
     frames: int = 40,
-    layer: int = 0,
+    layer: int = 1,
     target: Tensor | None = None,
     width_px: int = 760,
     duration_ms: int = 90,
@@ -666,7 +666,7 @@ def plot_convergence(x: Tensor, y: Tensor, runs: Sequence[SweepRun], ax: Any = N
 
 
 def plot_activation_map(
-    model: nn.Sequential, x: Tensor, layer: int = 0, order: np.ndarray | None = None, ax: Any = None
+    model: nn.Sequential, x: Tensor, layer: int = 1, order: np.ndarray | None = None, ax: Any = None
 ) -> Any:
     """Heatmap of the activations ``a_i(x)`` of hidden layer ``layer``: neuron (rows) x query (columns).
 

@@ -953,7 +953,8 @@ def plot_regions(
     if values is None:
         values = np.random.default_rng(seed).permutation(len(regions)) % 20
     collection = PolyCollection(polys, array=np.asarray(values, dtype=float), cmap=cmap,
-                                edgecolors=edgecolor, linewidths=linewidth)
+                                edgecolors=edgecolor, linewidths=linewidth,
+                                antialiaseds=False)  # crisp fills: the PNG compresses several times better
     ax.add_collection(collection)
     xmin, xmax, ymin, ymax = regions.bounds
     ax.set_xlim(xmin, xmax)

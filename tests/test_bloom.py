@@ -43,6 +43,8 @@ def test_task_is_seeded_and_uniform():
         (lambda: bloom.false_positive_rate(10, 2, 3, method="nope"), "unknown method"),
         (lambda: bloom.fit_error_curve([1, 2, 3], [0.1, 0, 0], "exponential"), "at least 3 positive"),
         (lambda: bloom.multi_hot(torch.tensor([[0, 9]]), 5), "token indices"),
+        (lambda: bloom.bloom_membership(bloom.random_hashes(6, 4, 2), torch.zeros(3, 5)), "cover V=6"),
+        (lambda: bloom.topk_accuracy(bloom.bloom_network(bloom.random_hashes(6, 4, 2)), torch.full((2, 6), math.nan), 2), "NaN"),
     ],
 )
 def test_bad_input_raises_clear_errors(call, message):

@@ -251,3 +251,21 @@ def test_cells_and_criteria():
     assert not kag.well_above_one(cells[("relu", 8, 1, 2, 7, "rr")])
     assert kag.select(records, seed=1)[0]["pr"] == 1.2
     assert kag.metric_cells(records, width=9) == {}
+
+
+def test_run_setting_small():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 784, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    out = kag.run_setting(x, y, x[:16], y[:16], x[:4], "relu", 6, seed=0, epochs=2, radii=(7, 28),
+                          multi_centers=[(6.5, 6.5), (20.5, 20.5)], snapshot_epochs=(0, 2), n_minors=20, n_rotations=2)
+    assert set(out["accuracy"]) == {"random", "standard", "augmented"}
+    readings = {r["reading"] for r in out["ratios"]}
+    assert readings == {"centre", "multi-centre", "active rows"}
+    # centre: 2 trainings x 2 layers x 2 k x 2 radii
+    assert len(kag.select(out["ratios"], reading="centre")) == 16
+    for r in kag.select(out["epochs"], epoch=0):  # the epoch-0 snapshot is the initialisation itself
+        assert r["pr"] == 1.0 and r["kl"] == 1.0 and r["rr"] == 1.0
+    assert len(out["zero_rows"]) == 4
+    # the returned random network is the initialisation both trainings started from
+    assert torch.equal(out["nets"]["random"][0].weight, kag.train_pair(x, y, "relu", 6, 0, 0)["standard"][0].weight)

@@ -59,8 +59,8 @@ def test_contributions_keep_model_dtype_and_leave_model_unchanged():
     assert all(p.dtype == torch.float32 and torch.equal(p, q) for p, q in zip(model.parameters(), before))
 
 
-@pytest.mark.parametrize("activation,widths,layer", [("gelu", [1, 8, 16, 4, 1], 0), ("gelu", [3, 8, 16, 2], 1),
-                                                      ("tanh", [2, 5, 5, 3], 0), ("relu", [1, 16, 16, 1], 1)])
+@pytest.mark.parametrize("activation,widths,layer", [("gelu", [1, 8, 16, 4, 1], 1), ("gelu", [3, 8, 16, 2], 2),
+                                                      ("tanh", [2, 5, 5, 3], 1), ("relu", [1, 16, 16, 1], 2)])
 def test_batched_equals_per_input_loop(activation, widths, layer):
     model = mlp(widths, activation=activation, seed=3)
     x = torch.randn(25, widths[0], generator=torch.Generator().manual_seed(0)) * 3
@@ -112,9 +112,9 @@ def test_integrated_gradients_completeness_error_shrinks_with_steps():
 def test_integrated_gradients_baseline_and_chunking():
     model = mlp([2, 8, 8, 1], activation="gelu", seed=4)
     x = torch.randn(10, 2, generator=torch.Generator().manual_seed(1))
-    base = memory.activations(model, torch.zeros(1, 2), layer=1)[0]
-    whole = memory.integrated_gradients(model, x, layer=1, baseline=base, steps=40)
-    pieces = memory.integrated_gradients(model, x, layer=1, baseline=base, steps=40, chunk=1)
+    base = memory.activations(model, torch.zeros(1, 2), layer=2)[0]
+    whole = memory.integrated_gradients(model, x, layer=2, baseline=base, steps=40)
+    pieces = memory.integrated_gradients(model, x, layer=2, baseline=base, steps=40, chunk=1)
     assert torch.allclose(whole.attributions, pieces.attributions, atol=1e-12)
     with torch.no_grad():
         f0 = model(torch.zeros(1, 2)).double()[0, 0]
@@ -129,8 +129,8 @@ def test_relu_decomposition_by_hand():
     assert d.values[0].tolist() == [2.0, 2.0]
     assert d.contributions[0].tolist() == [4.0, 0.0]
     assert d.bias_path[0].item() == 2.5 and d.output[0].item() == 6.5 and d.residual[0].item() == 0.0
-    # layer 1: a2 = [3, 0], values W3 = [2, 3], bias path 0.5
-    d1 = memory.relu_decomposition(deep_hand_net(), torch.tensor([[2.0]]), layer=1)
+    # layer 2: a2 = [3, 0], values W3 = [2, 3], bias path 0.5
+    d1 = memory.relu_decomposition(deep_hand_net(), torch.tensor([[2.0]]), layer=2)
     assert d1.values[0].tolist() == [2.0, 3.0] and d1.bias_path[0].item() == 0.5
 
 
@@ -138,7 +138,7 @@ def test_relu_decomposition_by_hand():
 def test_relu_decomposition_adds_up_and_matches_autograd(activation):
     model = mlp([3, 32, 64, 32, 2], activation=activation, seed=5)
     x = torch.randn(200, 3, generator=torch.Generator().manual_seed(2)) * 4
-    for layer in (0, 1, 2):
+    for layer in (1, 2, 3):
         d = memory.relu_decomposition(model, x, layer, output=1)
         assert d.residual.abs().max() < 1e-12 * max(1.0, d.output.abs().max().item())
         parts = memory.contributions(model, x, layer, output=1)
@@ -207,8 +207,8 @@ def test_lookup_trace_gif_is_a_small_animation():
 
 def test_bad_input_is_named():
     model = hand_net()
-    with pytest.raises(ValueError, match="layer 1 does not exist"):
-        memory.contributions(model, torch.zeros(3, 1), layer=1)
+    with pytest.raises(ValueError, match="layer 2 does not exist"):
+        memory.contributions(model, torch.zeros(3, 1), layer=2)
     with pytest.raises(ValueError, match="output 1 does not exist"):
         memory.contributions(model, torch.zeros(3, 1), output=1)
     with pytest.raises(ValueError, match="expects"):

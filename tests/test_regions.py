@@ -13,6 +13,9 @@ from mlpgeo.models import mlp
 from mlpgeo.patterns import activation_patterns, concat_codes
 from mlpgeo.regions import (
     boundary_regions,
+    code_statistics,
+    decision_boundary,
+    partition_trajectory,
     count_regions_plane,
     deep_upper_bound,
     enclosing_bounds,
@@ -127,7 +130,7 @@ def test_grid_never_finds_more_codes_than_exact():
         model = mlp([2, 10, 10, 1], seed=seed)
         bounds = (-3, 3, -3, 3)
         exact = len(linear_regions_2d(model, bounds))
-        grid = grid_code_count(model, bounds, 400)
+        grid = grid_code_count(model, bounds, 250)
         assert grid <= exact
         assert grid >= 0.5 * exact  # and a fine grid sees most of them
 
@@ -217,3 +220,43 @@ def test_counts_agree_with_relucent():
         complex_ = relucent.Complex(model)
         complex_.bfs(nworkers=1)
         assert len(complex_) == count_regions_plane(model)
+
+
+def test_code_statistics_by_hand():
+    code = np.array([[1, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)
+    stats = code_statistics(code, labels=np.array([0, 1, 1, 1]))
+    assert stats["distinct"] == 3 and stats["bits"] == 2 and stats["max_per_code"] == 2
+    assert stats["codes_single"] == pytest.approx(2 / 3)
+    assert stats["inputs_alone"] == pytest.approx(2 / 4)
+    assert stats["mixed_codes"] == pytest.approx(1 / 3)  # code 10 holds classes 0 and 1
+    assert stats["inputs_in_mixed"] == pytest.approx(2 / 4)
+    with pytest.raises(ValueError, match="labels"):
+        code_statistics(code, labels=np.zeros(3))
+
+
+def test_decision_boundary_is_exact():
+    model = mlp([2, 2, 2], seed=0)
+    set_linear(model[0], [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])
+    set_linear(model[2], [[1.0, 1.0], [0.0, 0.0]], [-0.5, 0.0])  # f0 = relu(x) + relu(y) - 0.5
+    regions = linear_regions_2d(model, (-1, 1, -1, 1))
+    segments, crossed = decision_boundary(regions, output=0)
+    # the level set f0 = 0 is the broken line: x = 0.5 (y < 0), x + y = 0.5 (x, y > 0), y = 0.5 (x < 0)
+    length = np.linalg.norm(segments[:, 1] - segments[:, 0], axis=1).sum()
+    assert length == pytest.approx(1.0 + 0.5 * np.sqrt(2) + 1.0)
+    assert len(crossed) == 3
+    seg2, _ = decision_boundary(regions, output=(0, 1))  # f0 - f1 = f0 here
+    np.testing.assert_allclose(np.sort(seg2.ravel()), np.sort(segments.ravel()))
+
+
+def test_partition_trajectory_records_every_snapshot():
+    from mlpgeo.data import two_moons
+    from mlpgeo.models import train
+
+    x, y = two_moons(80, seed=0)
+    model = mlp([2, 6, 6, 1], seed=0)
+    history = train(model, x, y.float(), loss="bce", lr=1e-2, epochs=20, snapshot_every=10, progress=False)
+    traj = partition_trajectory(model, history.snapshots, x, (-1.2, 1.2, -1.2, 1.2), radius=0.05)
+    assert traj["epoch"] == [0, 10, 20]
+    assert all(len(v) == 3 for v in traj.values())
+    assert traj["angle"][0] == 0.0 and traj["angle"][1] > 0.0
+    assert all(r >= w for r, w in zip(traj["regions"], traj["regions_with_data"]))
