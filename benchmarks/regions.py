@@ -64,7 +64,8 @@ def main() -> None:
     for widths in chosen:
         model = mlp(widths, seed=args.seed)
         count, seconds = time_mlpgeo(model)
-        line = f"{'->'.join(map(str, widths)):>18}  mlpgeo {count:6d} regions {seconds:8.3f} s {count / seconds:10.0f} regions/s"
+        name = "->".join(map(str, widths))
+        line = f"{name:>18}  mlpgeo {count:6d} regions {seconds:8.3f} s {count / seconds:10.0f} regions/s"
         skip = args.max_relucent_regions is not None and count > args.max_relucent_regions
         if have_relucent and not skip:
             peer_count, peer_seconds = time_relucent(model, args.relucent_workers)

@@ -732,6 +732,8 @@ def linear_regions_1d(model: nn.Module, interval: Sequence[float] = (-1.0, 1.0),
         lo, hi = bp[:-1, None], bp[1:, None]
         inside = (alpha != 0) & (root > lo + eps) & (root < hi - eps)
         new_bp = np.unique(np.concatenate([bp, root[inside]]))
+        # merge roots closer than the tolerance (roots already keep eps away from existing breakpoints)
+        new_bp = new_bp[np.concatenate([[True], np.diff(new_bp) > eps])]
         mid = 0.5 * (new_bp[:-1] + new_bp[1:])
         parent = np.clip(np.searchsorted(bp, mid, side="right") - 1, 0, len(bp) - 2)
         zp = z[parent]
@@ -1044,7 +1046,9 @@ def code_statistics(code: Any, labels: Any | None = None) -> dict[str, Any]:
     return out
 
 
-def decision_boundary(regions: Regions, output: int | tuple[int, int] = 0, threshold: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def decision_boundary(
+    regions: Regions, output: int | tuple[int, int] = 0, threshold: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """The exact decision boundary ``f_output = threshold`` as straight segments, one per crossed region.
 
     Returns:
@@ -1131,7 +1135,9 @@ def partition_trajectory(
     return out
 
 
-def plot_boundary(regions: Regions, ax: Any = None, output: int | tuple[int, int] = 0, threshold: float = 0.0, **kwargs: Any) -> Any:
+def plot_boundary(
+    regions: Regions, ax: Any = None, output: int | tuple[int, int] = 0, threshold: float = 0.0, **kwargs: Any
+) -> Any:
     """Draw the exact decision boundary ``f_output = threshold`` (one straight segment per crossed region)."""
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection

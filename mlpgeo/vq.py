@@ -628,15 +628,24 @@ def skip_chain_partition(
 # --------------------------------------------------------------------------------------------------
 
 
-def plot_kernel(k: Tensor, labels: Tensor | None = None, ax=None, title: str = "", cmap: str = "magma"):
-    """Show a kernel as an image, rows and columns ordered by label (stable) when ``labels`` is given."""
+def plot_kernel(
+    k: Tensor, labels: Tensor | None = None, ax=None, title: str = "", cmap: str = "magma", max_pixels: int = 200
+):
+    """Show a kernel as an image, rows and columns ordered by label (stable) when ``labels`` is given.
+
+    Kernels larger than ``max_pixels`` are block-averaged (factor ``ceil(n / max_pixels)``) to keep figures light.
+    """
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
     if labels is not None:
         order = torch.as_tensor(labels).argsort(stable=True)
         k = k[order][:, order]
-    image = ax.imshow(k.numpy(), cmap=cmap, interpolation="nearest")
+    factor = max(1, math.ceil(max(k.shape) / max_pixels))
+    if factor > 1:
+        k = torch.nn.functional.avg_pool2d(k.float()[None, None], factor, ceil_mode=True)[0, 0]
+    extent = (0, k.shape[1] * factor, k.shape[0] * factor, 0)
+    image = ax.imshow(k.numpy(), cmap=cmap, interpolation="nearest", extent=extent)
     ax.set_title(title)
     ax.set_xlabel("sample j (ordered by label)" if labels is not None else "sample j")
     ax.set_ylabel("sample i")
@@ -645,15 +654,17 @@ def plot_kernel(k: Tensor, labels: Tensor | None = None, ax=None, title: str = "
     return ax
 
 
-def plot_disc_field(points: Tensor, values: Tensor, ax=None, title: str = "", cmap: str = "RdBu_r"):
-    """Colour 2-D grid points ``(n, 2)`` by ``values: (n,)`` (symmetric colour scale about 0)."""
+def plot_disc_field(points: Tensor, values: Tensor, ax=None, title: str = "", cmap: str = "RdBu_r", resolution: int = 96):
+    """Colour the points of a :func:`disc_grid` ``(n, 2)`` by ``values: (n,)`` as an image (symmetric scale about 0)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
+    index = ((points + 1) / 2 * (resolution - 1)).round().long()
+    image = torch.full((resolution, resolution), float("nan"))
+    image[index[:, 1], index[:, 0]] = values.float()
     limit = float(values.abs().max())
-    ax.scatter(points[:, 0], points[:, 1], c=values.numpy(), s=2.5, marker="s", cmap=cmap, vmin=-limit, vmax=limit,
-               linewidths=0, rasterized=True)
-    ax.set_aspect("equal")
+    ax.imshow(image.numpy(), origin="lower", extent=(-1, 1, -1, 1), cmap=cmap, vmin=-limit, vmax=limit,
+              interpolation="nearest")
     ax.set_title(title)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
