@@ -3,7 +3,8 @@
 mlpgeo.vq.vq_distance (one blocked matrix product of +/-1 codes) against the direct baseline: per-layer
 ``torch.cdist(p=0)`` (the count of differing coordinates, i.e. the Hamming distance) on 0/1 codes, summed
 over layers. Both run in this process with the same thread count; the results must be equal entry for
-entry. Usage: ``python benchmarks/vq.py [n] [threads]`` (defaults 10000, 1: on these shared 2 cores one thread is faster and steadier).
+entry. Usage: ``python benchmarks/vq.py [n] [threads]`` (defaults 10000 and 1: on these shared 2 cores
+one thread is faster and steadier than two).
 """
 
 from __future__ import annotations

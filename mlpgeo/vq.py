@@ -181,19 +181,22 @@ def off_diagonal(d: Tensor) -> Tensor:
     return d.flatten()
 
 
-def median_sigma2(d: Tensor, form: str = "linear") -> float:
+def median_sigma2(d: Tensor | Sequence[Tensor], form: str = "linear") -> float:
     """The default scale rule: the median pair sits at ``h = exp(-1)``.
 
-    ``m`` = median of the off-diagonal entries of ``d``; ``sigma^2 = m`` for the linear form and
-    ``sigma^2 = m^2`` for the squared form.
+    ``m`` = median of the off-diagonal entries of ``d`` (pooled over all matrices when a sequence of
+    kernels is given, so that kernels being compared share one scale); ``sigma^2 = m`` for the linear
+    form and ``sigma^2 = m^2`` for the squared form.
 
     Raises:
         ValueError: unknown form, or a median of 0 (most pairs share one region: give sigma2).
     """
     if form not in HEAT_FORMS:
         raise ValueError(f"unknown heat-kernel form {form!r}; use one of {sorted(HEAT_FORMS)}.")
-    check_distance_matrix(d)
-    m = float(off_diagonal(d).median())
+    matrices = [d] if isinstance(d, Tensor) else list(d)
+    for matrix in matrices:
+        check_distance_matrix(matrix)
+    m = float(torch.cat([off_diagonal(matrix).float() for matrix in matrices]).median())
     if m <= 0:
         raise ValueError("the median distance is 0 (most pairs share a region); pass sigma2 explicitly.")
     return m if form == "linear" else m * m

@@ -254,3 +254,69 @@ def test_all_pairs_small_exhaustive():
     d = vq.vq_distance(model, x)
     for i, j in itertools.product(range(12), repeat=2):
         assert d[i, j] == slow_reference(model, x[i : i + 1], x[j : j + 1])[0, 0]
+
+
+def test_lemma_check_on_exact_regions():
+    points = torch.rand(120, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    shallow = vq.lemma_check(models.mlp([2, 12, 1], seed=0), points)
+    assert shallow["equal_frac"] == 1.0 and shallow["region_equal_frac"] == 1.0
+    assert shallow["edges_multi_bit"] == 0
+    deep = vq.lemma_check(models.mlp([2, 8, 8, 8, 1], seed=0), points)
+    assert deep["greater_frac"] == 0.0 and deep["region_greater_frac"] == 0.0
+    assert deep["region_less_frac"] > 0  # this net has shortcuts (seen: 0.128)
+
+
+def test_probed_adjacency_matches_regions_module():
+    from mlpgeo.regions import linear_regions_2d
+
+    regions = linear_regions_2d(models.mlp([2, 10, 10, 1], seed=1), (-1.0, 1.0, -1.0, 1.0))
+    probed = vq.probed_adjacency(regions)
+    module = torch.as_tensor(regions.adjacency(), dtype=torch.long)
+    assert torch.equal(probed, module.unique(dim=0))
+
+
+def test_rotation_commutation_and_disc_grid():
+    disc = vq.disc_grid(20)
+    assert torch.all(disc.norm(dim=1) <= 1) and 0.6 * 400 < len(disc) < 0.85 * 400
+    model = models.mlp([2, 16, 16, 1], seed=0)
+    same = vq.rotation_commutation(model, model, disc, 0.0, pairs_sample=100)
+    assert same["kernel_corr"] == pytest.approx(1.0) and same["subspace"] == pytest.approx(1.0)
+    # a model whose first layer is the original's rotated by `angle` is exactly the rotated partition
+    angle = 0.7
+    rotated = models.clone(model)
+    c, s = torch.cos(torch.tensor(angle)), torch.sin(torch.tensor(angle))
+    with torch.no_grad():
+        rotated[0].weight.copy_(model[0].weight @ torch.tensor([[c, s], [-s, c]]))
+    exact = vq.rotation_commutation(model, rotated, disc, angle, pairs_sample=100)
+    assert exact["kernel_corr"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_claim_holds_fraction_by_hand():
+    yes = torch.tensor([[1.0, 0.6, 0.3, 0.4], [0.6, 1.0, 0.3, 0.5], [0.3, 0.3, 1.0, 0.8], [0.4, 0.5, 0.8, 1.0]])
+    no = yes.clone()
+    no[0, 1] = no[1, 0] = 0.45
+    saturated = torch.full((4, 4), 0.995)
+    fraction, live = vq.claim_holds_fraction(torch.stack([yes, no, saturated]))
+    assert (fraction, live) == (0.5, 2)
+
+
+def test_embedding_scores_and_depth_kernels_small():
+    g = torch.Generator().manual_seed(0)
+    z = torch.cat([torch.randn(30, 3, generator=g) - 3, torch.randn(30, 3, generator=g) + 3])
+    labels = torch.cat([torch.zeros(30), torch.ones(30)]).long()
+    scores = vq.embedding_scores(torch.cdist(z, z).pow(2), labels)
+    assert scores["probe_acc"] == 1.0 and scores["silhouette"] > 0.5 and 1 <= scores["effective_rank"] <= 3
+    x = torch.rand(64, 12, generator=g)
+    y = torch.randint(0, 3, (64,), generator=g)
+    kernels, acc = vq.depth_kernels(x, y, x[:20], depths=(2, 3), width=4, epochs=1, y_test=y[:20])
+    assert list(kernels) == ["Trained(2)", "Trained(3)", "Init(2)", "Init(3)"]
+    assert kernels["Init(3)"].shape == (20, 20) and kernels["Init(3)"].max() <= 12
+    assert set(acc) == {"Trained(2)", "Trained(3)"}
+
+
+def test_pooled_median_sigma2():
+    a = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    b = torch.tensor([[0.0, 3.0], [3.0, 0.0]])
+    c = torch.tensor([[0.0, 5.0], [5.0, 0.0]])
+    assert vq.median_sigma2([a, b, c]) == 3.0
+    assert vq.median_sigma2([a, b, c], "squared") == 9.0
