@@ -809,7 +809,10 @@ def sweep(
     Args:
         models: name -> network, e.g. ``{"random": init, "standard": a, "augmented": b}``.
         x: inputs ``(n, 784)``.
-        layers, ks, radii, centers: the grid.
+        layers: hidden layers (1-based) to measure.
+        ks: minor sizes.
+        radii: ball radii in pixels.
+        centers: ball centres ``(row, column)``.
         n_minors: minors per input.
         seed: seed of the minors' generators.
         rows: ``"all"`` or ``"active"`` rows (see :func:`ka_metrics`).

@@ -282,19 +282,22 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
     totals = verdict_totals(reports)
     n_claims = sum(totals.values())
     lines = [
+        "---",
+        "hide:",
+        "  - navigation",
+        "  - toc",
+        "---",
         "# Scorecard",
         "",
         "Every claim of the five source documents, with our measurement and verdict. This page is "
         "generated from the reports' metrics files at build time; it cannot disagree with them.",
         "",
-        '<div class="mlpgeo-totals" markdown>',
-        "",
         "| Verdict | Claims |",
         "|---|---:|",
     ]
-    lines += [f"| {verdict} | {count} |" for verdict, count in totals.items()]
-    lines += [f"| **all** | **{n_claims}** |", "", "</div>", ""]
-    lines += ["## Claims", "", "| Document | Claim | Source value | Measured (mean ± std over seeds) | Verdict |",
+    lines += [f'| <span class="verdict" data-verdict="{v}">{v}</span> | {count} |' for v, count in totals.items()]
+    lines += [f"| **all** | **{n_claims}** |", ""]
+    lines += ["## Claims", "", "| Report | Claim | Verdict | Source value | Measured (mean ± std over seeds) |",
               "|---|---|---|---|---|"]
     for report in reports:
         name = report["report"]
@@ -302,8 +305,8 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
             link = f"reports/{name}.ipynb#{heading_anchor(claim['section'])}"
             lines.append(
                 f"| [{md_cell(titles.get(name, name))}]({link}) | {md_cell(claim['claim'])} | "
-                f"{md_cell(format_value(claim['source_value']))} | {md_cell(format_value(claim['measured']))} | "
-                f'<span class="verdict" data-verdict="{claim["verdict"]}">{claim["verdict"]}</span> |'
+                f'<span class="verdict" data-verdict="{claim["verdict"]}">{claim["verdict"]}</span> | '
+                f"{md_cell(format_value(claim['source_value']))} | {md_cell(format_value(claim['measured']))} |"
             )
     lines += ["", "## Run time of the last build", "", "| Report | Scale | Seeds | Run time | Machine |",
               "|---|---|---|---:|---|"]

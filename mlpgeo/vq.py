@@ -19,12 +19,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from mlpgeo.patterns import activation_patterns
+
+if TYPE_CHECKING:  # regions is only needed for the lemma checks
+    from mlpgeo.regions import Regions
 
 HEAT_FORMS = {
     "linear": "h = exp(-d / sigma^2)  (section 3.1 of the paper)",
@@ -517,12 +521,13 @@ def region_graph_distances(n_regions: int, adjacency: Tensor, sources: Tensor) -
     return dist.T.contiguous()
 
 
-def partition_distance(regions, x: Tensor, y: Tensor | None = None, adjacency: Tensor | None = None) -> Tensor:
+def partition_distance(regions: Regions, x: Tensor, y: Tensor | None = None, adjacency: Tensor | None = None) -> Tensor:
     """The partition distance ``d_Omega(x_i, y_j)``: fewest face crossings between the points' regions.
 
     Args:
         regions: exact regions (``mlpgeo.regions.Regions``: ``locate(points)``, ``adjacency()``, ``len``).
-        x: points ``(n, 2)``; y: points ``(m, 2)`` or ``None`` (= ``x``).
+        x: points ``(n, 2)``.
+        y: points ``(m, 2)`` or ``None`` (= ``x``).
         adjacency: ``(e, 2)`` region pairs sharing a face; ``None`` uses ``regions.adjacency()``.
 
     Returns:
@@ -544,7 +549,7 @@ def partition_distance(regions, x: Tensor, y: Tensor | None = None, adjacency: T
     return out
 
 
-def region_codes(regions) -> Tensor:
+def region_codes(regions: Regions) -> Tensor:
     """Bool codes of all regions stacked: ``(R, N)``."""
     return torch.stack([torch.as_tensor(r.code, dtype=torch.bool) for r in regions])
 
@@ -788,7 +793,7 @@ def depth_kernels(
     return {**trained, **init}, acc
 
 
-def probed_adjacency(regions, probes: int = 9, eps: float = 1e-7) -> Tensor:
+def probed_adjacency(regions: Regions, probes: int = 9, eps: float = 1e-7) -> Tensor:
     """Geometric adjacency of 2-D regions, found without looking at their codes.
 
     From ``probes`` points along every polygon edge, step ``eps`` (relative to the box size) across the

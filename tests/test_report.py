@@ -95,7 +95,7 @@ def test_scorecard_has_one_row_per_claim_and_totals():
     assert "(reports/demo.ipynb#1-codes-hashes)" in page
     assert "Only a few codes hold data." in page and "Demo report" in page
     assert verdict_totals(reports) == {"reproduced": 2, "partly reproduced": 2, "not reproduced": 0, "not testable": 0}
-    assert "| partly reproduced | 2 |" in page
+    assert 'data-verdict="partly reproduced">partly reproduced</span> | 2 |' in page
 
 
 def test_format_value():

@@ -185,7 +185,6 @@ def test_scorecard_lists_exactly_the_recorded_claims(server: str, browser) -> No
 
 def test_search_works_offline(server: str, browser) -> None:
     page, problems = open_page(browser, server + "/", "light")
-    page.click("label[for='__search']")
     page.fill("input.md-search__input", "region")
     page.wait_for_selector(".md-search-result__item", timeout=15000)
     count = page.evaluate("() => document.querySelectorAll('.md-search-result__item').length")
