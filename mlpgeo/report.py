@@ -67,6 +67,28 @@ def summarize(values: Iterable[float]) -> dict[str, Any]:
     return {"mean": float(array.mean()), "std": std, "n": int(array.size), "values": array.tolist()}
 
 
+def threshold_verdict(value: float, reproduced: float, partly: float, higher_is_better: bool = True) -> str:
+    """A verdict from one number and two thresholds.
+
+    With ``higher_is_better``: ``value >= reproduced`` -> ``"reproduced"``, else ``value >= partly`` ->
+    ``"partly reproduced"``, else ``"not reproduced"`` (mirrored when lower is better). Typical use: the
+    fraction of seeds or settings in which a claim holds, e.g. ``threshold_verdict(share, 0.8, 0.5)``.
+
+    Raises:
+        ValueError: thresholds in the wrong order, or a NaN value.
+    """
+    if math.isnan(value):
+        raise ValueError("cannot give a verdict on NaN; check the measurement.")
+    sign = 1.0 if higher_is_better else -1.0
+    if sign * reproduced < sign * partly:
+        raise ValueError(f"thresholds out of order: reproduced={reproduced}, partly={partly}.")
+    if sign * value >= sign * reproduced:
+        return "reproduced"
+    if sign * value >= sign * partly:
+        return "partly reproduced"
+    return "not reproduced"
+
+
 def machine() -> dict[str, Any]:
     """A short description of the machine a report ran on."""
     return {
@@ -107,10 +129,12 @@ class Recorder:
         self.claims: list[dict[str, Any]] = []
         self.started = time.perf_counter()
 
-    def metric(self, key: str, value: Any) -> Any:
-        """Record a named measurement (a number, a list, a dict or a :func:`summarize` summary)."""
+    def metric(self, key: str, value: Any) -> None:
+        """Record a named measurement (a number, a list, a dict or a :func:`summarize` summary).
+
+        Returns nothing, so a notebook cell that ends with it shows no echo of the value.
+        """
         self.metrics[key] = to_jsonable(value)
-        return value
 
     def claim(
         self,
@@ -120,7 +144,7 @@ class Recorder:
         measured: Mapping[str, Any],
         verdict: str,
         section: str,
-    ) -> dict[str, Any]:
+    ) -> None:
         """Record one claim of the source document with our measurement and verdict.
 
         Args:
@@ -151,7 +175,6 @@ class Recorder:
             "section": section.strip(),
         }
         self.claims.append(entry)
-        return entry
 
     def as_dict(self) -> dict[str, Any]:
         """The metrics file's content, with the runtime measured up to now."""

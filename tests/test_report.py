@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from mlpgeo.report import (
+    threshold_verdict,
     Recorder,
     format_value,
     heading_anchor,
@@ -102,3 +103,17 @@ def test_format_value():
     assert format_value({"mean": 0.5, "std": 0.25, "n": 3, "values": [0]}) == "0.5 ± 0.25 (n=3)"
     assert format_value(1234) == "1,234"
     assert format_value({"a": 1.23456, "b": "x"}) == "a: 1.23; b: x"
+
+
+def test_threshold_verdict_both_directions():
+    assert threshold_verdict(0.9, 0.8, 0.5) == "reproduced"
+    assert threshold_verdict(0.8, 0.8, 0.5) == "reproduced"
+    assert threshold_verdict(0.6, 0.8, 0.5) == "partly reproduced"
+    assert threshold_verdict(0.1, 0.8, 0.5) == "not reproduced"
+    assert threshold_verdict(0.01, 0.02, 0.1, higher_is_better=False) == "reproduced"
+    assert threshold_verdict(0.05, 0.02, 0.1, higher_is_better=False) == "partly reproduced"
+    assert threshold_verdict(0.5, 0.02, 0.1, higher_is_better=False) == "not reproduced"
+    with pytest.raises(ValueError, match="order"):
+        threshold_verdict(0.5, 0.2, 0.8)
+    with pytest.raises(ValueError, match="NaN"):
+        threshold_verdict(float("nan"), 0.8, 0.5)
