@@ -49,7 +49,7 @@ $(MATHJAX):
 # Debian's package, unless CHROMIUM names one or Google Chrome is already there (as on GitHub's runners).
 browser:
 	[ -n "$${CHROMIUM:-}" ] || command -v chromium >/dev/null || command -v google-chrome >/dev/null || \
-	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+	  { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 # Stage docs/ + executed copies of reports/ in build/docs, execute each report once, build the site.
 site: setup data $(MATHJAX)
