@@ -29,6 +29,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -1195,3 +1196,692 @@ def metric_cells(
 def well_above_one(cell: dict[str, Any], margin: float = 0.1) -> bool:
     """A ratio is "well above 1" if its seed mean is at least ``1 + margin`` and mean - std > 1."""
     return cell["mean"] >= 1 + margin and cell["mean"] - cell["std"] > 1
+
+
+# --------------------------------------------------------------------------------------------------
+# The report's analysis: from per-setting records to the numbers behind each verdict
+# --------------------------------------------------------------------------------------------------
+
+CELL_FIELDS = ("activation", "width", "layer", "k", "radius", "metric")
+TRAININGS = ("standard", "augmented")
+
+
+def multi_centres(step: float = 7.0) -> list[tuple[float, float]]:
+    """The second reading's ball centres: the image centre and the four diagonal grid centres.
+
+    Of :func:`grid_centers` ``(step)`` keeps the image centre (13.5, 13.5) and the centres on neither
+    central axis, e.g. (6.5, 6.5), (6.5, 20.5), (20.5, 6.5), (20.5, 20.5) for ``step = 7``.
+
+    Args:
+        step: grid spacing in pixels, passed to :func:`grid_centers`.
+
+    Returns:
+        The centres as ``(row, column)`` pairs, in grid order.
+    """
+    return [c for c in grid_centers(step) if c == IMAGE_CENTER or (c[0] != IMAGE_CENTER[0] and c[1] != IMAGE_CENTER[1])]
+
+
+def run_settings(
+    x_train: Tensor,
+    y_train: Tensor,
+    x_test: Tensor,
+    y_test: Tensor,
+    x_probe: Tensor,
+    activations: Sequence[str],
+    widths: Sequence[int],
+    seeds: Sequence[int],
+    epochs: int,
+    radii: Sequence[float],
+    multi_centers: Sequence[Sequence[float]],
+    snapshot_epochs: Sequence[int],
+) -> list[dict[str, Any]]:
+    """:func:`run_setting` for every (activation, width, seed), in that loop order.
+
+    The multi-centre reading and the epoch sweep run for the widest network only.
+
+    Args:
+        x_train: training digits, ``(n, 784)``.
+        y_train: training labels, ``(n,)``.
+        x_test: test digits, ``(m, 784)``.
+        y_test: test labels, ``(m,)``.
+        x_probe: digits the metrics are measured on, ``(p, 784)``.
+        activations: activation names, e.g. ``("relu", "gelu")``.
+        widths: hidden widths (both hidden layers).
+        seeds: one initialisation (and batch order) per seed.
+        epochs: training epochs.
+        radii: ball radii in pixels.
+        multi_centers: ball centres of the multi-centre reading (widest network only).
+        snapshot_epochs: epochs of the standard network measured in the epoch sweep (widest network only).
+
+    Returns:
+        One :func:`run_setting` result per (activation, width, seed).
+    """
+    wide = max(widths)
+    return [
+        run_setting(x_train, y_train, x_test, y_test, x_probe, activation, width, seed, epochs, radii=radii,
+                    multi_centers=multi_centers if width == wide else None,
+                    snapshot_epochs=snapshot_epochs if width == wide else ())
+        for activation in activations for width in widths for seed in seeds
+    ]
+
+
+def gather(runs: Iterable[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+    """The records of one kind (``"ratios"``, ``"zero_rows"`` or ``"epochs"``) of every run, concatenated."""
+    return [record for run in runs for record in run[field]]
+
+
+def accuracy_summary(runs: Sequence[dict[str, Any]], trainings: Sequence[str] = ("random", "standard", "augmented")) -> dict[str, dict[str, Any]]:
+    """Test accuracy over seeds per (activation, width, training).
+
+    Args:
+        runs: results of :func:`run_setting`.
+        trainings: which networks of each run.
+
+    Returns:
+        ``{"<activation>_<width>_<training>": summarize(accuracies over seeds)}`` in run order.
+    """
+    from mlpgeo.report import summarize
+
+    settings = list(dict.fromkeys((run["activation"], run["width"]) for run in runs))
+    return {
+        f"{activation}_{width}_{training}": summarize(
+            [run["accuracy"][training] for run in select(runs, activation=activation, width=width)])
+        for activation, width in settings for training in trainings
+    }
+
+
+def format_summaries(summaries: dict[str, dict[str, Any]], digits: int = 3) -> str:
+    """One line ``name: mean ± std`` per summary."""
+    return "\n".join(f"{name:22s} {s['mean']:.{digits}f} ± {s['std']:.{digits}f}" for name, s in summaries.items())
+
+
+def training_cells(ratios: Iterable[dict[str, Any]], reading: str = "centre", **where: Any) -> dict[str, dict[tuple, dict[str, Any]]]:
+    """:func:`metric_cells` of standard and of augmented training: ``{training: cells}``.
+
+    Args:
+        ratios: ratio records (:func:`run_setting` ``"ratios"``).
+        reading: which pixel-set reading.
+        **where: further filters, e.g. ``width=128``.
+
+    Returns:
+        ``{"standard": cells, "augmented": cells}``, cell keys ``(activation, width, layer, k, radius, metric)``.
+    """
+    ratios = list(ratios)
+    return {t: metric_cells(ratios, reading=reading, training=t, **where) for t in TRAININGS}
+
+
+def format_cells(cells: dict[tuple, dict[str, Any]], skip_radius: float | None = 21) -> str:
+    """One line per cell: key, seed mean ± std, and "well above 1" (:func:`well_above_one`) when it is.
+
+    Args:
+        cells: output of :func:`metric_cells` with the default ``by``.
+        skip_radius: radius left out (21 equals 28 around the centre); ``None`` keeps all.
+
+    Returns:
+        The lines, sorted by key.
+    """
+    lines = []
+    for key, cell in sorted(cells.items(), key=lambda kv: tuple(str(v) for v in kv[0])):
+        if skip_radius is not None and key[4] == skip_radius:
+            continue
+        flag = "well above 1" if well_above_one(cell) else ""
+        lines.append(f"  {str(key):42s} {cell['mean']:.3f} ± {cell['std']:.3f}  {flag}")
+    return "\n".join(lines)
+
+
+def above_one_summary(cells: dict[tuple, dict[str, Any]], activations: Sequence[str]) -> dict[str, Any]:
+    """How many cells are "well above 1", overall, per metric and per activation.
+
+    With ``w(c)`` = 1 if :func:`well_above_one` (cell ``c``) else 0: ``share_well_above_1 = mean_c w(c)``
+    over all cells, ``<metric>_share_well_above_1`` and ``<activation>_share_well_above_1`` the same over
+    the cells of one metric / activation, and ``<metric>_median_ratio`` the median of the cells' seed means.
+
+    Args:
+        cells: output of :func:`metric_cells` with the default ``by`` (last key field = metric).
+        activations: the activations to break the share down by.
+
+    Returns:
+        ``{"share_well_above_1", "n_cells", "<metric>_share_well_above_1", "<metric>_median_ratio", ...,
+        "<activation>_share_well_above_1", ...}``.
+    """
+    def share(chosen: list[dict[str, Any]]) -> float:
+        return float(np.mean([well_above_one(c) for c in chosen]))
+
+    out: dict[str, Any] = {"share_well_above_1": share(list(cells.values())), "n_cells": len(cells)}
+    for metric in METRICS:
+        chosen = [c for key, c in cells.items() if key[-1] == metric]
+        out[f"{metric}_share_well_above_1"] = share(chosen)
+        out[f"{metric}_median_ratio"] = float(np.median([c["mean"] for c in chosen]))
+    for activation in activations:
+        out[f"{activation}_share_well_above_1"] = share([c for key, c in cells.items() if key[0] == activation])
+    return out
+
+
+def augmentation_reductions(
+    standard: dict[tuple, dict[str, Any]], augmented: dict[tuple, dict[str, Any]], skip_radius: float | None = 21
+) -> dict[tuple, float]:
+    """Per-cell reduction by augmentation ``1 - ratio_aug / ratio_std`` (seed means).
+
+    Args:
+        standard: cells of standard training (:func:`metric_cells`).
+        augmented: the same cells for augmented training.
+        skip_radius: radius left out (21 equals 28 around the centre); ``None`` keeps all.
+
+    Returns:
+        ``{cell key: reduction}``; positive = augmentation lowered the ratio.
+    """
+    return {key: 1 - augmented[key]["mean"] / cell["mean"]
+            for key, cell in standard.items() if skip_radius is None or key[4] != skip_radius}
+
+
+def reduction_summary(reductions: dict[tuple, float], activations: Sequence[str]) -> dict[str, float]:
+    """Median reduction overall, per metric and per activation, and the share of cells lowered.
+
+    Args:
+        reductions: output of :func:`augmentation_reductions`.
+        activations: the activations to break the median down by.
+
+    Returns:
+        ``{"median_reduction", "share_of_cells_lowered", "median_reduction_<metric>", ...,
+        "median_reduction_<activation>", ...}``.
+    """
+    values = np.array(list(reductions.values()))
+    out = {"median_reduction": float(np.median(values)), "share_of_cells_lowered": float(np.mean(values > 0))}
+    for metric in METRICS:
+        out[f"median_reduction_{metric}"] = float(np.median([v for k, v in reductions.items() if k[-1] == metric]))
+    for activation in activations:
+        out[f"median_reduction_{activation}"] = float(np.median([v for k, v in reductions.items() if k[0] == activation]))
+    return out
+
+
+def band_verdict(
+    value: float, reproduced: tuple[float, float], partly: tuple[float, float], partly_closed: bool = True
+) -> str:
+    """A verdict for a number that should lie in a band.
+
+    ``reproduced[0] <= value <= reproduced[1]`` -> ``"reproduced"``; else ``value`` in ``partly`` (closed
+    interval, or open with ``partly_closed=False``) -> ``"partly reproduced"``; else ``"not reproduced"``.
+
+    Args:
+        value: the measured number.
+        reproduced: closed interval ``(low, high)`` for "reproduced".
+        partly: wider interval ``(low, high)`` for "partly reproduced".
+        partly_closed: whether ``partly``'s end points count.
+
+    Returns:
+        One of ``"reproduced"``, ``"partly reproduced"``, ``"not reproduced"``.
+
+    Raises:
+        ValueError: NaN value, or a ``reproduced`` band not inside ``partly``.
+    """
+    if math.isnan(value):
+        raise ValueError("cannot give a verdict on NaN; check the measurement.")
+    if not partly[0] <= reproduced[0] <= reproduced[1] <= partly[1]:
+        raise ValueError(f"bands out of order: reproduced={reproduced} must lie inside partly={partly}.")
+    if reproduced[0] <= value <= reproduced[1]:
+        return "reproduced"
+    inside = partly[0] <= value <= partly[1] if partly_closed else partly[0] < value < partly[1]
+    return "partly reproduced" if inside else "not reproduced"
+
+
+def scale_spread(
+    ratios: Iterable[dict[str, Any]],
+    width: int,
+    radii: Sequence[float],
+    activations: Sequence[str],
+    readings: Sequence[str] = ("centre", "multi-centre"),
+    layers: Sequence[int] = (1, 2),
+    k: int = 2,
+) -> dict[str, Any]:
+    """How much each ratio series changes across radii ("scale-agnostic").
+
+    A series is one (reading, training, activation, layer, metric) at ``width`` and ``k``; with ``mu_r``
+    its seed mean at radius ``r``, its relative spread is ``(max_r mu_r - min_r mu_r) / mean_r mu_r``, and it
+    keeps one verdict if :func:`well_above_one` gives the same answer at every radius.
+
+    Args:
+        ratios: ratio records (:func:`run_setting` ``"ratios"``).
+        width: the network width measured.
+        radii: the radii of each series.
+        activations: activations included.
+        readings: pixel-set readings included.
+        layers: hidden layers (1-based) included.
+        k: minor size.
+
+    Returns:
+        ``{"median_relative_spread", "share_series_one_verdict", "n_series"}``.
+    """
+    ratios = list(ratios)
+    spread, same_side = [], []
+    for reading in readings:
+        for training in TRAININGS:
+            cells = metric_cells(ratios, reading=reading, training=training, width=width, k=k)
+            for activation in activations:
+                for layer in layers:
+                    for metric in METRICS:
+                        series = [cells[(activation, width, layer, k, r, metric)] for r in radii]
+                        means = np.array([s["mean"] for s in series])
+                        spread.append((means.max() - means.min()) / means.mean())
+                        same_side.append(len({well_above_one(s) for s in series}) == 1)
+    return {"median_relative_spread": float(np.median(spread)), "share_series_one_verdict": float(np.mean(same_side)),
+            "n_series": len(spread)}
+
+
+def scale_agnostic_verdict(median_spread: float, share_one_verdict: float) -> str:
+    """Reproduced if median spread <= 0.15 and >= 90% of series keep one verdict; partly if spread <= 0.30.
+
+    Args:
+        median_spread: ``median_relative_spread`` of :func:`scale_spread`.
+        share_one_verdict: ``share_series_one_verdict`` of :func:`scale_spread`.
+
+    Returns:
+        The verdict.
+    """
+    if median_spread <= 0.15 and share_one_verdict >= 0.9:
+        return "reproduced"
+    return "partly reproduced" if median_spread <= 0.3 else "not reproduced"
+
+
+def first_run(runs: Iterable[dict[str, Any]], activation: str, width: int) -> dict[str, Any]:
+    """The first run (lowest seed in loop order) of one (activation, width)."""
+    return next(run for run in runs if run["activation"] == activation and run["width"] == width)
+
+
+def trained_and_random_minors(nets: dict[str, nn.Sequential], x: Tensor, layer: int = 1, k: int = 2, seed: int = 0) -> dict[str, Tensor]:
+    """Sampled k-minors (all pixels) of the standard network and of its initialisation.
+
+    Each network gets a fresh generator seeded with ``seed``, so both are measured on the same positions.
+
+    Args:
+        nets: ``{"standard": model, "random": model, ...}`` (:func:`run_setting` ``"nets"``).
+        x: inputs, ``(n, 784)``.
+        layer: hidden layer (1-based).
+        k: minor size.
+        seed: generator seed of the minor positions.
+
+    Returns:
+        ``{"standard": minors, "random": minors}``, each ``(n, n_minors)``.
+    """
+    return {name: ka_metrics(nets[name], x, layer=layer, k=k, generator=torch.Generator().manual_seed(seed))["minors"]
+            for name in ("standard", "random")}
+
+
+def top_units(model: nn.Sequential, x: Tensor, layer: int = 1, n: int = 6) -> list[int]:
+    """The ``n`` units whose Jacobian rows at ``x[0]`` have the largest norms (largest first).
+
+    Args:
+        model: the network.
+        x: inputs, ``(m, d)``; only the first is used.
+        layer: hidden layer (1-based).
+        n: how many units.
+
+    Returns:
+        Unit indices.
+    """
+    return row_norms(layer_jacobians(model, x[:1], layer))[0].argsort(descending=True)[:n].tolist()
+
+
+def confound_rows(
+    ratios: Iterable[dict[str, Any]], widths: Sequence[int], layers: Sequence[int] = (1, 2), radius: float = 28
+) -> list[dict[str, Any]]:
+    """The active-fraction confound for ReLU, k = 2, per (width, training, layer): seed means.
+
+    Each row holds the mean active-unit shares (``active_random``, ``active_trained``), the raw ratios
+    (``pr, kl, rr``), the PR ratio the change in nonzero minors alone predicts (``pr_sparsity``,
+    ``sqrt(f_random / f_trained)``) and the ratios with minor rows drawn from active units
+    (``pr_active, kl_active, rr_active``).
+
+    Args:
+        ratios: ratio records (:func:`run_setting` ``"ratios"``).
+        widths: network widths.
+        layers: hidden layers (1-based).
+        radius: ball radius (28 = all pixels).
+
+    Returns:
+        One dict per (width, training, layer), with those fields and the setting.
+    """
+    ratios = list(ratios)
+    rows = []
+    for width in widths:
+        for training in TRAININGS:
+            for layer in layers:
+                where = dict(activation="relu", width=width, training=training, layer=layer, k=2, radius=radius)
+                raw, act = select(ratios, reading="centre", **where), select(ratios, reading="active rows", **where)
+                row = dict(width=width, training=training, layer=layer)
+                row.update({key: float(np.mean([r[key] for r in raw]))
+                            for key in ("active_random", "active_trained", "pr", "pr_sparsity", "kl", "rr")})
+                row.update({f"{m}_active": float(np.mean([r[m] for r in act])) for m in METRICS})
+                rows.append(row)
+    return rows
+
+
+def format_confound_rows(rows: Sequence[dict[str, Any]]) -> str:
+    """One line per :func:`confound_rows` row."""
+    return "\n".join(
+        f"h={r['width']:4d} {r['training']:9s} layer {r['layer']}: active units random {r['active_random']:.3f} -> "
+        f"trained {r['active_trained']:.3f}; PR raw {r['pr']:.3f}, sparsity-only {r['pr_sparsity']:.3f}, "
+        f"active rows {r['pr_active']:.3f}; KL raw {r['kl']:.3f}, active rows {r['kl_active']:.3f}; "
+        f"RR raw {r['rr']:.3f}, active rows {r['rr_active']:.3f}"
+        for r in rows
+    )
+
+
+def confound_summary(ratios: Iterable[dict[str, Any]], radius: float = 28) -> dict[str, Any]:
+    """Median ReLU ratios (k = 2, all pixels) raw and with active rows only, and the sparsity-only PR.
+
+    For each reading the cells are (width, training, layer) seed means; ``<metric>_median`` is their
+    median. ``pr_sparsity_only_median`` is the median over records of ``sqrt(f_random / f_trained)``.
+
+    Args:
+        ratios: ratio records (:func:`run_setting` ``"ratios"``).
+        radius: ball radius (28 = all pixels).
+
+    Returns:
+        ``{"raw": {"<metric>_median"}, "active_rows": {...}, "pr_sparsity_only_median": float}``.
+    """
+    ratios = list(ratios)
+    out: dict[str, Any] = {}
+    for name, reading in (("raw", "centre"), ("active_rows", "active rows")):
+        cells = metric_cells(ratios, by=("width", "training", "layer"), reading=reading, activation="relu", k=2, radius=radius)
+        out[name] = {f"{m}_median": float(np.median([v["mean"] for key, v in cells.items() if key[-1] == m])) for m in METRICS}
+    chosen = select(ratios, activation="relu", k=2, radius=radius, reading="centre")
+    out["pr_sparsity_only_median"] = float(np.median([r["pr_sparsity"] for r in chosen]))
+    return out
+
+
+def zero_row_lines(zero_rows_records: Iterable[dict[str, Any]]) -> str:
+    """Seed means of the zero-row and dead-unit shares per (activation, width, training, layer), one line each.
+
+    Args:
+        zero_rows_records: :func:`run_setting` ``"zero_rows"`` records of all runs (settings in record order).
+
+    Returns:
+        The lines.
+    """
+    keys = ("zero_rows_input", "zero_rows_input_init", "zero_rows_unit", "dead_units", "dead_units_init")
+    records = list(zero_rows_records)
+    settings = dict.fromkeys((r["activation"], r["width"], r["training"], r["layer"]) for r in records)
+    lines = []
+    for activation, width, training, layer in settings:
+        rows = select(records, activation=activation, width=width, training=training, layer=layer)
+        lines.append(f"{activation:5s} h={width:4d} {training:9s} layer {layer}: "
+                     + ", ".join(f"{k} {np.mean([r[k] for r in rows]):.3f}" for k in keys))
+    return "\n".join(lines)
+
+
+def zero_rows_summary(zero_rows_records: Iterable[dict[str, Any]], activations: Sequence[str]) -> dict[str, Any]:
+    """Zero-row shares after training: overall mean per unit, and seed summaries per activation.
+
+    Args:
+        zero_rows_records: :func:`run_setting` ``"zero_rows"`` records of all runs.
+        activations: activations to summarise.
+
+    Returns:
+        ``{"zero_rows_unit_mean": float, "zero_rows_unit_<activation>": summarize(...), ...,
+        "zero_rows_per_input_<activation>": summarize(...), ...}``.
+    """
+    from mlpgeo.report import summarize
+
+    records = list(zero_rows_records)
+    out: dict[str, Any] = {"zero_rows_unit_mean": float(np.mean([z["zero_rows_unit"] for z in records]))}
+    for activation in activations:
+        out[f"zero_rows_unit_{activation}"] = summarize([z["zero_rows_unit"] for z in select(records, activation=activation)])
+    for activation in activations:
+        out[f"zero_rows_per_input_{activation}"] = summarize([z["zero_rows_input"] for z in select(records, activation=activation)])
+    return out
+
+
+def epoch_sweep_metric(epoch_records: Iterable[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """The epoch sweep as a flat metric: ``{"<activation>_l<layer>_e<epoch>_s<seed>": {metric: ratio}}``."""
+    return {f"{e['activation']}_l{e['layer']}_e{e['epoch']}_s{e['seed']}": {m: e[m] for m in METRICS} for e in epoch_records}
+
+
+def width_gains(
+    cells: dict[str, dict[tuple, dict[str, Any]]], wide: int, narrow: int, skip_radius: float | None = 21
+) -> np.ndarray:
+    """Per-cell ratio of the wide network's seed mean to the narrow one's, over both trainings.
+
+    Args:
+        cells: ``{training: metric_cells(...)}`` (:func:`training_cells`).
+        wide: the wider width.
+        narrow: the narrower width.
+        skip_radius: radius left out (21 equals 28 around the centre); ``None`` keeps all.
+
+    Returns:
+        ``(n_cells,)`` array of ``ratio(h = wide) / ratio(h = narrow)``; > 1 = wider is stronger.
+    """
+    gains = []
+    for training in TRAININGS:
+        c = cells[training]
+        for (activation, width, layer, k, radius, metric), cell in c.items():
+            if width != wide or (skip_radius is not None and radius == skip_radius):
+                continue
+            gains.append(cell["mean"] / c[(activation, narrow, layer, k, radius, metric)]["mean"])
+    return np.array(gains)
+
+
+def width_summary(gains: np.ndarray) -> dict[str, Any]:
+    """``{"share_cells_wider_stronger": mean(gains > 1), "median_wide_over_narrow": median(gains), "n_cells"}``."""
+    return {"share_cells_wider_stronger": float(np.mean(gains > 1)), "median_wide_over_narrow": float(np.median(gains)),
+            "n_cells": int(gains.size)}
+
+
+def larger_stronger_verdict(share_stronger: float, median_gain: float) -> str:
+    """Reproduced if the wider network wins >= 80% of cells with median gain > 5%; partly if it wins >= 50%.
+
+    Args:
+        share_stronger: ``share_cells_wider_stronger`` of :func:`width_summary`.
+        median_gain: ``median_wide_over_narrow`` of :func:`width_summary`.
+
+    Returns:
+        The verdict.
+    """
+    if share_stronger >= 0.8 and median_gain > 1.05:
+        return "reproduced"
+    return "partly reproduced" if share_stronger >= 0.5 else "not reproduced"
+
+
+# --------------------------------------------------------------------------------------------------
+# The report's figures
+# --------------------------------------------------------------------------------------------------
+
+
+def ratio_curves(
+    ratios: Iterable[dict[str, Any]], metric: str, radii: Sequence[float], activations: Sequence[str], **where: Any
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Seed mean and std of one ratio against radius, per activation and training.
+
+    Args:
+        ratios: ratio records (:func:`run_setting` ``"ratios"``).
+        metric: ``"pr"``, ``"kl"`` or ``"rr"``.
+        radii: the radii, in plotting order.
+        activations: activations, one pair of curves each.
+        **where: filters fixing the rest of the setting (reading, width, layer, k).
+
+    Returns:
+        ``{"<activation> <training>": (means per radius, stds per radius)}``, as :func:`plot_ratio_curves` takes.
+    """
+    ratios = list(ratios)
+    curves = {}
+    for activation in activations:
+        for training in TRAININGS:
+            cells = metric_cells(ratios, (metric,), by=("radius",), training=training, activation=activation, **where)
+            curves[f"{activation} {training}"] = ([cells[(r, metric)]["mean"] for r in radii],
+                                                  [cells[(r, metric)]["std"] for r in radii])
+    return curves
+
+
+def plot_ratio_grid(
+    ratios: Iterable[dict[str, Any]],
+    reading: str,
+    k: int,
+    width: int,
+    radii: Sequence[float],
+    activations: Sequence[str],
+    n_seeds: int,
+) -> Any:
+    """Ratio-versus-radius curves: rows = hidden layers 1 and 2, columns = PR, KL, RR.
+
+    Args:
+        ratios: ratio records (:func:`run_setting` ``"ratios"``).
+        reading: pixel-set reading (``"centre"`` or ``"multi-centre"``).
+        k: minor size.
+        width: network width.
+        radii: radii on the x axis.
+        activations: activations drawn (standard solid, augmented dashed).
+        n_seeds: number of seeds, for the title.
+
+    Returns:
+        The figure.
+    """
+    import matplotlib.pyplot as plt
+
+    ratios = list(ratios)
+    fig, axes = plt.subplots(2, 3, figsize=(9.6, 5.6), sharex=True)
+    for row, layer in zip(axes, (1, 2)):
+        for ax, metric in zip(row, METRICS):
+            curves = ratio_curves(ratios, metric, radii, activations, reading=reading, width=width, layer=layer, k=k)
+            plot_ratio_curves(radii, curves, metric, ax=ax)
+            ax.set_title(f"{metric.upper()}, layer {layer}, k = {k}")
+            if layer == 1:
+                ax.set_xlabel("")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"{reading} balls, h = {width}, mean ± std over {n_seeds} seeds")
+    return fig
+
+
+def plot_pixel_sets(image: Tensor, radii: Sequence[float], radius: float, centers: Sequence[Sequence[float]]) -> Any:
+    """Two panels: the centred balls of every radius, and the balls of one radius at several centres.
+
+    Args:
+        image: one digit, ``(784,)``.
+        radii: radii of the centred balls.
+        radius: radius of the multi-centre balls.
+        centers: centres ``(row, column)`` of the multi-centre balls.
+
+    Returns:
+        The figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 4.4))
+    plot_ball_masks(image, radii, ax=axes[0])
+    plot_ball_centres(image, radius, centers, ax=axes[1])
+    axes[0].set_title(f"balls around the centre (r = {', '.join(str(r) for r in radii if r > IMAGE_CENTER[0] * math.sqrt(2))} lie outside)", fontsize=9)
+    axes[1].set_title(f"r = {radius} at {len(centers)} centres (second reading)", fontsize=9)
+    return fig
+
+
+def plot_minor_histograms(runs: Iterable[dict[str, Any]], x: Tensor, activations: Sequence[str], width: int, layer: int = 1, k: int = 2) -> Any:
+    """Minor histograms trained vs init (:func:`plot_minor_histogram`) of the first seed, one panel per activation.
+
+    Args:
+        runs: results of :func:`run_setting`.
+        x: probe inputs, ``(n, 784)``.
+        activations: one panel each.
+        width: network width.
+        layer: hidden layer (1-based).
+        k: minor size.
+
+    Returns:
+        The figure.
+    """
+    import matplotlib.pyplot as plt
+
+    runs = list(runs)
+    fig, axes = plt.subplots(1, len(activations), figsize=(4.5 * len(activations), 3.3))
+    for ax, activation in zip(axes, activations):
+        minors = trained_and_random_minors(first_run(runs, activation, width)["nets"], x, layer=layer, k=k)
+        plot_minor_histogram(minors["standard"], minors["random"], k=k, ax=ax)
+        ax.set_title(f"{activation}, h = {width}, layer {layer}")
+    return fig
+
+
+def plot_confound(summary: dict[str, Any], ax: Any = None) -> Any:
+    """Bars of the median ReLU ratios raw and with active rows only, and the sparsity-only PR line.
+
+    Args:
+        summary: output of :func:`confound_summary`.
+        ax: axes to draw on (new figure if ``None``).
+
+    Returns:
+        The axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.2))
+    positions = np.arange(len(METRICS))
+    for i, (label, name) in enumerate((("raw (all rows)", "raw"), ("active rows only", "active_rows"))):
+        values = [summary[name][f"{m}_median"] for m in METRICS]
+        ax.bar(positions + (i - 0.5) * 0.35, values, width=0.35, color=color(i), label=label)
+    pr = summary["pr_sparsity_only_median"]
+    ax.plot([-0.35, 0.35], [pr, pr], color="black", lw=2, label="PR from sparsity change alone")
+    ax.axhline(1, color="black", ls=":", lw=0.8)
+    ax.set_xticks(positions, [m.upper() for m in METRICS])
+    ax.set_ylabel("trained / random (median over cells)")
+    ax.set_title("ReLU, k = 2, all pixels: raw vs active-rows ratios")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_epoch_sweep(epoch_records: Iterable[dict[str, Any]], activations: Sequence[str], title: str = "") -> Any:
+    """Ratios against training epoch, one panel per metric, mean ± std over seeds per activation and layer.
+
+    Args:
+        epoch_records: :func:`run_setting` ``"epochs"`` records of all runs.
+        activations: activations drawn (colour); layer 1 solid, layer 2 dashed.
+        title: figure title.
+
+    Returns:
+        The figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    records = list(epoch_records)
+    fig, axes = plt.subplots(1, len(METRICS), figsize=(10, 3.2))
+    for ax, metric in zip(axes, METRICS):
+        for i, activation in enumerate(activations):
+            for layer, style in ((1, "-"), (2, "--")):
+                stats = group_stats(select(records, activation=activation, layer=layer), ("epoch",), metric)
+                xs = sorted(stats)
+                ax.errorbar([x[0] for x in xs], [stats[x]["mean"] for x in xs], yerr=[stats[x]["std"] for x in xs],
+                            color=color(i), ls=style, marker="o", ms=3, capsize=2, label=f"{activation} layer {layer}")
+        ax.axhline(1, color="black", lw=0.8, ls=":")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{metric.upper()} trained / random")
+        ax.set_title(metric.upper())
+    axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_width_gains(gains: np.ndarray, wide: int, narrow: int, ax: Any = None) -> Any:
+    """Histogram of the per-cell wide / narrow ratios (:func:`width_gains`), with the line at 1.
+
+    Args:
+        gains: output of :func:`width_gains`.
+        wide: the wider width (axis label).
+        narrow: the narrower width (axis label).
+        ax: axes to draw on (new figure if ``None``).
+
+    Returns:
+        The axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 3.2))
+    ax.hist(gains, bins=20, color=color(0))
+    ax.axvline(1, color="black", ls=":")
+    ax.set_xlabel(f"ratio at h = {wide} / ratio at h = {narrow}")
+    ax.set_ylabel("cells")
+    ax.set_title("does width strengthen the signature?")
+    return ax

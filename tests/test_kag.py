@@ -269,3 +269,139 @@ def test_run_setting_small():
     assert len(out["zero_rows"]) == 4
     # the returned random network is the initialisation both trainings started from
     assert torch.equal(out["nets"]["random"][0].weight, kag.train_pair(x, y, "relu", 6, 0, 0)["standard"][0].weight)
+
+
+# --------------------------------------------------------------------------------------------------
+# The report's analysis functions
+# --------------------------------------------------------------------------------------------------
+
+
+def cell(mean, std=0.0):
+    return {"mean": mean, "std": std, "n": 3, "values": []}
+
+
+def test_multi_centres_are_centre_and_diagonals():
+    centres = kag.multi_centres(7.0)
+    assert kag.IMAGE_CENTER in centres and len(centres) == 5
+    assert set(centres) - {kag.IMAGE_CENTER} == {(6.5, 6.5), (6.5, 20.5), (20.5, 6.5), (20.5, 20.5)}
+
+
+def test_accuracy_summary_groups_seeds():
+    runs = [{"activation": "relu", "width": w, "seed": s, "accuracy": {"random": 0.1, "standard": 0.8 + 0.1 * s + w / 1000,
+                                                                      "augmented": 0.5}}
+            for w in (8, 16) for s in (0, 1)]
+    acc = kag.accuracy_summary(runs)
+    assert list(acc) == [f"relu_{w}_{t}" for w in (8, 16) for t in ("random", "standard", "augmented")]
+    assert math.isclose(acc["relu_8_standard"]["mean"], 0.858) and acc["relu_8_standard"]["n"] == 2
+    assert math.isclose(acc["relu_16_standard"]["std"], 0.1 / math.sqrt(2))
+    assert "relu_8_standard" in kag.format_summaries(acc)
+
+
+def test_above_one_summary_shares_and_medians():
+    cells = {("relu", 8, 1, 2, 7, "pr"): cell(1.5, 0.1), ("relu", 8, 1, 2, 7, "kl"): cell(0.9),
+             ("relu", 8, 1, 2, 7, "rr"): cell(1.05), ("gelu", 8, 1, 2, 7, "pr"): cell(1.3, 0.4),
+             ("gelu", 8, 1, 2, 7, "kl"): cell(2.0, 0.2), ("gelu", 8, 1, 2, 7, "rr"): cell(1.2, 0.1)}
+    s = kag.above_one_summary(cells, ["relu", "gelu"])
+    assert s["n_cells"] == 6 and math.isclose(s["share_well_above_1"], 3 / 6)  # pr relu, kl gelu, rr gelu
+    assert s["pr_share_well_above_1"] == 0.5 and s["kl_share_well_above_1"] == 0.5 and s["rr_share_well_above_1"] == 0.5
+    assert math.isclose(s["pr_median_ratio"], 1.4) and math.isclose(s["kl_median_ratio"], 1.45)
+    assert math.isclose(s["relu_share_well_above_1"], 1 / 3) and math.isclose(s["gelu_share_well_above_1"], 2 / 3)
+    lines = kag.format_cells({**cells, ("relu", 8, 1, 2, 21, "pr"): cell(5.0)}, skip_radius=21).splitlines()
+    assert len(lines) == 6 and sum("well above 1" in line for line in lines) == 3
+
+
+def test_augmentation_reductions_and_summary():
+    keys = [("relu", 8, 1, 2, r, m) for r in (7, 21) for m in kag.METRICS]
+    std = {k: cell(2.0) for k in keys}
+    aug = {k: cell({"pr": 1.0, "kl": 1.5, "rr": 3.0}[k[-1]]) for k in keys}
+    red = kag.augmentation_reductions(std, aug, skip_radius=21)
+    assert len(red) == 3  # radius 21 left out
+    assert red[("relu", 8, 1, 2, 7, "pr")] == 0.5 and red[("relu", 8, 1, 2, 7, "rr")] == -0.5
+    s = kag.reduction_summary(red, ["relu"])
+    assert s["median_reduction"] == 0.25 and math.isclose(s["share_of_cells_lowered"], 2 / 3)
+    assert s["median_reduction_kl"] == 0.25 and s["median_reduction_relu"] == 0.25
+    assert len(kag.augmentation_reductions(std, aug, skip_radius=None)) == 6
+
+
+def test_band_verdict_edges_and_errors():
+    assert kag.band_verdict(0.2, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
+    assert kag.band_verdict(0.45, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
+    assert kag.band_verdict(0.1, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "partly reproduced"
+    assert kag.band_verdict(0.05, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "not reproduced"
+    assert kag.band_verdict(0.05, (0.2, 0.45), (0.05, 0.7)) == "partly reproduced"
+    assert kag.band_verdict(-0.3, (0.2, 0.45), (0.05, 0.7)) == "not reproduced"
+    with pytest.raises(ValueError, match="NaN"):
+        kag.band_verdict(float("nan"), (0.2, 0.45), (0.05, 0.7))
+    with pytest.raises(ValueError, match="inside"):
+        kag.band_verdict(0.3, (0.2, 0.8), (0.05, 0.7))
+
+
+def test_scale_spread_and_verdict():
+    records = []
+    for reading in ("centre", "multi-centre"):
+        for training in kag.TRAININGS:
+            for layer in (1, 2):
+                for radius, value in ((7, 1.0), (28, 3.0)):
+                    for seed in (0, 1):
+                        records.append(dict(activation="relu", width=8, k=2, layer=layer, radius=radius, seed=seed,
+                                            reading=reading, training=training, pr=value, kl=2.0, rr=value))
+    s = kag.scale_spread(records, 8, (7, 28), ["relu"])
+    assert s["n_series"] == 2 * 2 * 2 * 3
+    assert s["median_relative_spread"] == 1.0  # pr, rr: (3 - 1) / 2 = 1 in 2/3 of series; kl: 0
+    assert math.isclose(s["share_series_one_verdict"], 1 / 3)  # pr, rr flip from "not above" (1) to "above" (3)
+    assert kag.scale_agnostic_verdict(0.1, 0.95) == "reproduced"
+    assert kag.scale_agnostic_verdict(0.1, 0.5) == "partly reproduced"
+    assert kag.scale_agnostic_verdict(0.31, 1.0) == "not reproduced"
+
+
+def test_confound_summary_and_rows():
+    records = [dict(activation="relu", width=8, training=t, layer=1, k=2, radius=28, seed=s, reading=reading,
+                    pr=p, kl=p, rr=p, pr_sparsity=0.5, active_random=0.5, active_trained=0.7)
+               for t in kag.TRAININGS for s in (0, 1) for reading, p in (("centre", 0.8 + 0.1 * s), ("active rows", 1.2))]
+    summary = kag.confound_summary(records)
+    assert math.isclose(summary["raw"]["pr_median"], 0.85) and math.isclose(summary["active_rows"]["kl_median"], 1.2)
+    assert summary["pr_sparsity_only_median"] == 0.5
+    rows = kag.confound_rows(records, [8], layers=(1,))
+    assert len(rows) == 2 and math.isclose(rows[0]["pr"], 0.85) and rows[0]["rr_active"] == 1.2
+    assert "sparsity-only 0.500" in kag.format_confound_rows(rows)
+
+
+def test_zero_rows_summary_and_epoch_metric():
+    zr = [dict(activation=a, width=8, training="standard", layer=1, seed=s, zero_rows_unit=u, zero_rows_input=u / 2,
+               zero_rows_input_init=0.0, dead_units=0.0, dead_units_init=0.0)
+          for a, us in (("relu", (0.1, 0.3)), ("gelu", (0.0, 0.0))) for s, u in enumerate(us)]
+    s = kag.zero_rows_summary(zr, ["relu", "gelu"])
+    assert math.isclose(s["zero_rows_unit_mean"], 0.1)
+    assert math.isclose(s["zero_rows_unit_relu"]["mean"], 0.2) and math.isclose(s["zero_rows_per_input_relu"]["mean"], 0.1)
+    assert len(kag.zero_row_lines(zr).splitlines()) == 2
+    ep = [dict(activation="relu", layer=2, epoch=4, seed=1, pr=1.5, kl=2.0, rr=0.5)]
+    assert kag.epoch_sweep_metric(ep) == {"relu_l2_e4_s1": {"pr": 1.5, "kl": 2.0, "rr": 0.5}}
+
+
+def test_width_gains_and_verdict():
+    cells = {t: {(a, w, 1, 2, r, "pr"): cell(w / 8 * (1 if a == "relu" else 0.5) + (r == 21) * 100)
+                 for a in ("relu", "gelu") for w in (8, 16) for r in (7, 21)}
+             for t in kag.TRAININGS}
+    cells["augmented"][("gelu", 16, 1, 2, 7, "pr")] = cell(0.25)  # narrower wins this one
+    gains = kag.width_gains(cells, 16, 8)
+    assert sorted(gains.tolist()) == [0.5, 2.0, 2.0, 2.0]
+    s = kag.width_summary(gains)
+    assert s == {"share_cells_wider_stronger": 0.75, "median_wide_over_narrow": 2.0, "n_cells": 4}
+    assert kag.larger_stronger_verdict(0.75, 2.0) == "partly reproduced"
+    assert kag.larger_stronger_verdict(0.8, 1.06) == "reproduced"
+    assert kag.larger_stronger_verdict(0.9, 1.05) == "partly reproduced"
+    assert kag.larger_stronger_verdict(0.4, 2.0) == "not reproduced"
+
+
+def test_ratio_curves_and_top_units():
+    records = [dict(activation="relu", width=8, layer=1, k=2, radius=r, seed=s, reading="centre", training=t,
+                    pr=r / 7 + s, kl=1.0, rr=1.0) for r in (7, 14) for s in (0, 2) for t in kag.TRAININGS]
+    curves = kag.ratio_curves(records, "pr", (7, 14), ["relu"], reading="centre", width=8, layer=1, k=2)
+    assert set(curves) == {"relu standard", "relu augmented"}
+    means, stds = curves["relu standard"]
+    assert means == [2.0, 3.0] and all(math.isclose(v, math.sqrt(2)) for v in stds)
+    model = mlp([784, 10, 10], "relu", seed=0)
+    x = digits(2)
+    norms = kag.row_norms(kag.layer_jacobians(model, x[:1], 1))[0]
+    units = kag.top_units(model, x, layer=1, n=3)
+    assert len(units) == 3 and norms[units[0]] == norms.max() and norms[units[0]] >= norms[units[1]] >= norms[units[2]]
