@@ -63,6 +63,29 @@ __all__ = [
     "plot_decomposition",
     "plot_gap",
     "plot_relu_regions",
+    "seed_verdict",
+    "relu_region_statistics",
+    "gap_statistics_across",
+    "summaries",
+    "seed_sweeps",
+    "sweep_mse",
+    "orders_of_magnitude",
+    "affine_fit",
+    "constant_fit_verdict",
+    "pivot_shift",
+    "locality_across_seeds",
+    "locality_verdict",
+    "point_reconstruction",
+    "point_gap_verdict",
+    "everywhere_verdict",
+    "relative_max_error",
+    "completeness_vs_steps",
+    "relu_twin",
+    "model_mse",
+    "slope_rms_error",
+    "plot_mse_by_epochs",
+    "plot_gap_curves",
+    "plot_error_vs_steps",
 ]
 
 
@@ -790,3 +813,422 @@ def plot_relu_regions(
     ax.set(xlabel="x", ylabel="slope df/dx", title="values as per-region slopes")
     ax.legend(fontsize=8)
     return axes
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The report's experiments across seeds, and the numbers behind its verdicts
+# ----------------------------------------------------------------------------------------------------------
+
+
+def seed_verdict(holds: Sequence[bool] | np.ndarray, majority: bool = False) -> str:
+    """A verdict from whether a claim holds in each seed.
+
+    ``"reproduced"`` if it holds for every seed; ``"partly reproduced"`` if it holds for some seed (or, with
+    ``majority``, for more than half of the seeds); ``"not reproduced"`` otherwise.
+
+    Args:
+        holds: ``(s,)`` booleans, one per seed.
+        majority: require a strict majority (instead of one seed) for "partly reproduced".
+
+    Returns:
+        One of ``"reproduced"``, ``"partly reproduced"``, ``"not reproduced"``.
+
+    Raises:
+        ValueError: no seeds.
+    """
+    holds = np.asarray(holds, dtype=bool)
+    if holds.size == 0:
+        raise ValueError("seed_verdict needs at least one seed.")
+    if holds.all():
+        return "reproduced"
+    partly = holds.mean() > 0.5 if majority else holds.any()
+    return "partly reproduced" if partly else "not reproduced"
+
+
+def seed_sweeps(
+    x: Tensor,
+    y: Tensor,
+    epoch_counts: Sequence[int],
+    seeds: Sequence[int],
+    widths: Sequence[int] = (1, 64, 256, 64, 1),
+    activation: str = "gelu",
+) -> dict[int, list[SweepRun]]:
+    """:func:`epoch_sweep` for each seed.
+
+    Args:
+        x: inputs ``(n, 1)``.
+        y: targets ``(n, 1)``.
+        epoch_counts: the epoch count of each model.
+        seeds: the seeds.
+        widths: layer widths of the MLP.
+        activation: hidden activation.
+
+    Returns:
+        ``{seed: [SweepRun per epoch count]}`` in the order of ``seeds``.
+    """
+    return {seed: epoch_sweep(x, y, epoch_counts, seed, widths=widths, activation=activation) for seed in seeds}
+
+
+def sweep_mse(sweeps: dict[int, list[SweepRun]]) -> np.ndarray:
+    """The MSE of every model of :func:`seed_sweeps`.
+
+    Args:
+        sweeps: ``{seed: runs}``.
+
+    Returns:
+        ``(s, k)`` array: one row per seed (dict order), one column per epoch count.
+    """
+    return np.array([[run.mse for run in runs] for runs in sweeps.values()])
+
+
+def orders_of_magnitude(mse: np.ndarray) -> np.ndarray:
+    """``log10(MSE_first / MSE_last)`` per seed: how many decades training took off the error.
+
+    Args:
+        mse: ``(s, k)`` from :func:`sweep_mse`.
+
+    Returns:
+        ``(s,)`` array.
+    """
+    return np.log10(mse[:, 0] / mse[:, -1])
+
+
+def affine_fit(x: Tensor, y: Tensor) -> dict[str, float]:
+    """The least-squares affine fit ``y ~ alpha x + beta`` (a single linear layer) in float64.
+
+    ``R^2 = 1 - sum (y - alpha x - beta)^2 / sum (y - mean y)^2``.
+
+    Args:
+        x: inputs ``(n, 1)``.
+        y: targets ``(n, 1)``.
+
+    Returns:
+        ``{"slope", "intercept", "r_squared"}``.
+    """
+    x64, y64 = x.double(), y.double()
+    design = torch.cat([x64, torch.ones_like(x64)], dim=1)
+    coef = torch.linalg.lstsq(design, y64).solution[:, 0]
+    r2 = 1 - ((design @ coef - y64[:, 0]) ** 2).sum() / ((y64 - y64.mean()) ** 2).sum()
+    return {"slope": float(coef[0]), "intercept": float(coef[1]), "r_squared": float(r2)}
+
+
+def constant_fit_verdict(fit: dict[str, float], tolerance: float = 1e-6) -> str:
+    """``"reproduced"`` if the affine fit is a constant: ``|slope| < tolerance`` and ``R^2 < tolerance``.
+
+    Args:
+        fit: from :func:`affine_fit`.
+        tolerance: the bound on both numbers.
+
+    Returns:
+        ``"reproduced"`` or ``"not reproduced"``.
+    """
+    constant = abs(fit["slope"]) < tolerance and fit["r_squared"] < tolerance
+    return "reproduced" if constant else "not reproduced"
+
+
+def pivot_shift(
+    trained: Sequence[nn.Sequential], initial: Sequence[nn.Sequential], data_range: tuple[float, float]
+) -> tuple[list[float], list[float]]:
+    """Where the first-layer pivots lie after training, and how far training moved them.
+
+    Args:
+        trained: trained models, one per seed.
+        initial: the same models at initialisation, in the same order.
+        data_range: ``(low, high)`` of the data.
+
+    Returns:
+        ``(inside, moved)``: per model, the share of trained pivots in ``[low, high]`` and the median
+        ``|x_i*(trained) - x_i*(initial)|``.
+    """
+    low, high = data_range
+    inside, moved = [], []
+    for after, before in zip(trained, initial):
+        p, q = pivots(after).numpy(), pivots(before).numpy()
+        inside.append(float(np.mean((p >= low) & (p <= high))))
+        moved.append(float(np.median(np.abs(p - q))))
+    return inside, moved
+
+
+def locality_across_seeds(
+    models: Sequence[nn.Sequential], x_star: float, threshold: float = 0.1
+) -> dict[str, np.ndarray]:
+    """:func:`retrieval_locality` for each model, one array per statistic.
+
+    Args:
+        models: scalar-input MLPs, one per seed.
+        x_star: the query.
+        threshold: relative activation threshold of an "active" neuron.
+
+    Returns:
+        ``{statistic: (s,) array}`` with the keys of :func:`retrieval_locality`, except
+        ``"ramp_fraction_active"``, named ``"ramp_fraction_of_active"`` as in the report's metrics.
+    """
+    local = [retrieval_locality(model, x_star, threshold=threshold) for model in models]
+    names = {"ramp_fraction_active": "ramp_fraction_of_active"}
+    return {names.get(key, key): np.array([d[key] for d in local]) for key in local[0]}
+
+
+def locality_verdict(local: dict[str, np.ndarray], sparse_share: float = 0.25, ratio: float = 0.5) -> str:
+    """The locality criterion, on means over seeds.
+
+    *Sparse*: mean active fraction ``<= sparse_share``; *close*: mean median pivot distance of the active
+    neurons ``< ratio`` times that of the inactive ones. Both -> reproduced, one -> partly, none -> not.
+
+    Args:
+        local: from :func:`locality_across_seeds`.
+        sparse_share: the largest active fraction that counts as sparse.
+        ratio: how much closer the active neurons' pivots must be.
+
+    Returns:
+        The verdict.
+    """
+    sparse = local["active_fraction"].mean() <= sparse_share
+    close = local["median_pivot_distance_active"].mean() < ratio * local["median_pivot_distance_inactive"].mean()
+    if sparse and close:
+        return "reproduced"
+    return "partly reproduced" if sparse or close else "not reproduced"
+
+
+def gap_statistics_across(parts: Sequence[Contributions], tolerance: float = 0.02) -> dict[str, np.ndarray]:
+    """:func:`gap_statistics` for each seed, one array per statistic.
+
+    Args:
+        parts: one :class:`Contributions` per seed (all queries).
+        tolerance: relative-gap tolerance of ``"fraction_within"``.
+
+    Returns:
+        ``{statistic: (s,) array}`` with the keys of :func:`gap_statistics`.
+    """
+    stats = [gap_statistics(p, tolerance=tolerance) for p in parts]
+    return {key: np.array([d[key] for d in stats]) for key in stats[0]}
+
+
+def summaries(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`mlpgeo.report.summarize` of every entry: per-seed numbers -> mean, std, n, values.
+
+    Args:
+        values: ``{name: (s,) per-seed numbers}``.
+
+    Returns:
+        ``{name: summary}`` in the same order.
+    """
+    from mlpgeo.report import summarize
+
+    return {name: summarize(v) for name, v in values.items()}
+
+
+def point_reconstruction(parts: Sequence[Contributions]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``f``, ``sum_i a_i df/da_i`` and the relative gap at one input, per seed.
+
+    The relative gap is ``|f - sum| / max(|f|, 1)``.
+
+    Args:
+        parts: one :class:`Contributions` per seed, each for a single input.
+
+    Returns:
+        ``(output, total, relative_gap)``, each ``(s,)``.
+    """
+    output = np.array([p.output[0].item() for p in parts])
+    total = np.array([p.total[0].item() for p in parts])
+    return output, total, np.abs(output - total) / np.maximum(np.abs(output), 1.0)
+
+
+def point_gap_verdict(gap: np.ndarray, tolerance: float = 0.02, partly: float = 0.10) -> str:
+    """Reproduced if every seed's relative gap is ``<= tolerance``; partly if the median is ``<= partly``.
+
+    Args:
+        gap: ``(s,)`` relative gaps.
+        tolerance: bound for every seed.
+        partly: bound for the median over seeds.
+
+    Returns:
+        The verdict.
+    """
+    if (gap <= tolerance).all():
+        return "reproduced"
+    return "partly reproduced" if np.median(gap) <= partly else "not reproduced"
+
+
+def everywhere_verdict(within: np.ndarray, share: float = 0.95, partly: float = 0.5) -> str:
+    """Reproduced if every seed has ``>= share`` of the queries within tolerance; partly if the mean does
+    ``>= partly``.
+
+    Args:
+        within: ``(s,)`` fractions of queries within tolerance (:func:`gap_statistics`).
+        share: bound for every seed.
+        partly: bound for the mean over seeds.
+
+    Returns:
+        The verdict.
+    """
+    if (within >= share).all():
+        return "reproduced"
+    return "partly reproduced" if within.mean() >= partly else "not reproduced"
+
+
+def relative_max_error(error: Tensor, output: Tensor) -> float:
+    """``max |error| / max |output|``: an error relative to the scale of the function.
+
+    Args:
+        error: ``(n,)`` errors (completeness error or residual).
+        output: ``(n,)`` outputs ``f(x)``.
+
+    Returns:
+        The ratio.
+    """
+    return error.abs().max().item() / output.abs().max().item()
+
+
+def completeness_vs_steps(model: nn.Sequential, x: Tensor, steps: Sequence[int]) -> list[float]:
+    """The largest integrated-gradients completeness error ``max_n |f - g(0) - sum_i IG_i|`` per node count.
+
+    Args:
+        model: the MLP.
+        x: inputs ``(n, d_in)``.
+        steps: numbers of midpoint-rule nodes.
+
+    Returns:
+        One error per entry of ``steps``.
+    """
+    return [integrated_gradients(model, x, steps=m).completeness_error.abs().max().item() for m in steps]
+
+
+def relu_twin(
+    x: Tensor, y: Tensor, widths: Sequence[int], epochs: int, seed: int, lr: float = 1e-3
+) -> nn.Sequential:
+    """A ReLU MLP trained like the GELU model: initialisation and training seed ``seed``, Adam, full-batch MSE.
+
+    Args:
+        x: inputs ``(n, 1)``.
+        y: targets ``(n, 1)``.
+        widths: layer widths.
+        epochs: training epochs.
+        seed: initialisation and training seed.
+        lr: learning rate.
+
+    Returns:
+        The trained model.
+    """
+    model = mlp(widths, "relu", seed=seed)
+    train(model, x, y, loss="mse", lr=lr, epochs=epochs, seed=seed, progress=False)
+    return model
+
+
+def model_mse(model: nn.Sequential, x: Tensor, y: Tensor) -> float:
+    """Mean squared error of ``model`` on ``(x, y)``.
+
+    Args:
+        model: the MLP.
+        x: inputs ``(n, d_in)``.
+        y: targets ``(n, d_out)``.
+
+    Returns:
+        ``mean (f(x) - y)^2``.
+    """
+    with torch.no_grad():
+        return float(((model(check_input(model, x)) - y) ** 2).mean())
+
+
+def slope_rms_error(regions: Any, derivative: Any = None) -> float:
+    """Length-weighted RMS error of the pieces' slopes against a derivative at their midpoints.
+
+    ``sqrt(sum_k L_k (s_k - f'(m_k))^2 / sum_k L_k)`` with piece length ``L_k``, midpoint ``m_k`` and slope
+    ``s_k``.
+
+    Args:
+        regions: :class:`mlpgeo.regions.Regions1D` (breakpoints ``(r+1,)``, slopes ``(r, 1)`` ...).
+        derivative: vectorised ``f'``; default ``2x`` (the derivative of ``x^2``).
+
+    Returns:
+        The RMS error.
+    """
+    bp, _, slopes, _ = regions
+    derivative = derivative or (lambda t: 2 * t)
+    mid, length = 0.5 * (bp[:-1] + bp[1:]), np.diff(bp)
+    return float(np.sqrt(np.sum(length * (slopes[:, 0] - derivative(mid)) ** 2) / (bp[-1] - bp[0])))
+
+
+def relu_region_statistics(
+    models: Sequence[nn.Sequential], x: Tensor, y: Tensor, pieces: Sequence[Any]
+) -> dict[str, np.ndarray]:
+    """Per seed: how many pieces a scalar ReLU network has, how many hold data, its MSE and slope error.
+
+    Args:
+        models: scalar-input ReLU MLPs, one per seed.
+        x: data ``(n, 1)``.
+        y: targets ``(n, 1)`` (``x^2``).
+        pieces: each model's :class:`mlpgeo.regions.Regions1D` on the data range.
+
+    Returns:
+        ``{"relu_regions", "relu_regions_used", "relu_mse_500_epochs", "relu_slope_rms_error_vs_2x"}``,
+        each ``(s,)``: piece count, pieces holding a point of ``x`` (:func:`regions_hit`), :func:`model_mse`,
+        :func:`slope_rms_error` against ``2x``.
+    """
+    return {
+        "relu_regions": np.array([len(r) for r in pieces]),
+        "relu_regions_used": np.array([regions_hit(r.breakpoints, x) for r in pieces]),
+        "relu_mse_500_epochs": np.array([model_mse(m, x, y) for m in models]),
+        "relu_slope_rms_error_vs_2x": np.array([slope_rms_error(r) for r in pieces]),
+    }
+
+
+def plot_mse_by_epochs(
+    epoch_counts: Sequence[int], mse: np.ndarray, seeds: Sequence[int], ax: Any = None
+) -> Any:
+    """The MSE of each model against its epoch count, one line per seed (symlog x, log y).
+
+    Args:
+        epoch_counts: ``(k,)`` epoch counts.
+        mse: ``(s, k)`` from :func:`sweep_mse`.
+        seeds: the ``s`` seeds (legend).
+        ax: matplotlib axes, or ``None``.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    for row, seed in zip(mse, seeds):
+        ax.plot(epoch_counts, row, "o-", ms=4, label=f"seed {seed}")
+    ax.set(xscale="symlog", yscale="log", xlabel="epochs (symlog)", ylabel="MSE on the 1000 points",
+           title="MSE of each model")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_gap_curves(x: Tensor, gap: Tensor, bias_path: Tensor, ax: Any = None) -> Any:
+    """What ``sum_i a_i df/da_i`` misses over ``x``: the GELU gap and the ReLU twin's bias path.
+
+    Args:
+        x: queries ``(n, 1)``.
+        gap: ``(n,)`` ``f - sum_i a_i df/da_i`` of the GELU model.
+        bias_path: ``(n,)`` bias path ``c`` of the ReLU twin.
+        ax: matplotlib axes, or ``None``.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    ax.plot(x[:, 0], gap.numpy(), color="#D55E00", label=r"$f - \sum_i a_i\,\partial f/\partial a_i$ (GELU)")
+    ax.plot(x[:, 0], bias_path.numpy(), color="#009E73", ls="--", label="bias path c (ReLU twin)")
+    ax.axhline(0, color="#888888", lw=0.8)
+    ax.set(xlabel="x", ylabel="what the sum misses", title="the gap")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_error_vs_steps(steps: Sequence[int], errors: Sequence[float], ax: Any = None) -> Any:
+    """Integrated-gradients completeness error against the number of nodes (log-log).
+
+    Args:
+        steps: node counts.
+        errors: from :func:`completeness_vs_steps`.
+        ax: matplotlib axes, or ``None``.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    ax.loglog(steps, errors, "o-")
+    ax.set(xlabel="integration nodes", ylabel="max |completeness error|",
+           title="integrated gradients: error vs nodes")
+    return ax

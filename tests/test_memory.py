@@ -243,3 +243,128 @@ def test_pivot_order_by_hand():
         model[0].weight.copy_(torch.tensor([[1.0], [1.0], [-1.0], [0.0]]))
         model[0].bias.copy_(torch.tensor([0.0, -4.0, 6.0, 1.0]))
     assert memory.pivot_order(model).tolist() == [2, 0, 1, 3]
+
+
+# ---- the report's aggregations and verdict criteria ----
+
+
+def test_seed_verdict_all_some_majority():
+    assert memory.seed_verdict([True, True, True]) == "reproduced"
+    assert memory.seed_verdict([True, False, False]) == "partly reproduced"
+    assert memory.seed_verdict([False, False, False]) == "not reproduced"
+    assert memory.seed_verdict([True, False, False], majority=True) == "not reproduced"
+    assert memory.seed_verdict([True, True, False], majority=True) == "partly reproduced"
+    assert memory.seed_verdict([True, False], majority=True) == "not reproduced"  # half is not a majority
+    with pytest.raises(ValueError, match="at least one seed"):
+        memory.seed_verdict([])
+
+
+def test_orders_of_magnitude_and_sweep_mse():
+    runs = {0: [memory.SweepRun(0, 0, None, 100.0), memory.SweepRun(5, 1, None, 0.1)],
+            3: [memory.SweepRun(0, 2, None, 10.0), memory.SweepRun(5, 3, None, 10.0)]}
+    mse = memory.sweep_mse(runs)
+    assert mse.shape == (2, 2)
+    np.testing.assert_allclose(memory.orders_of_magnitude(mse), [3.0, 0.0])
+
+
+def test_affine_fit_of_a_line_and_of_a_symmetric_parabola():
+    x = torch.linspace(-2, 2, 9).reshape(-1, 1)
+    line = memory.affine_fit(x, 3 * x - 1)
+    assert line["slope"] == pytest.approx(3.0) and line["intercept"] == pytest.approx(-1.0)
+    assert line["r_squared"] == pytest.approx(1.0)
+    square = memory.affine_fit(x, x**2)  # symmetric grid: slope 0, intercept = mean of x^2, R^2 = 0
+    assert abs(square["slope"]) < 1e-12 and abs(square["r_squared"]) < 1e-12
+    assert square["intercept"] == pytest.approx(float((x**2).mean()))
+    assert memory.constant_fit_verdict(square) == "reproduced"
+    assert memory.constant_fit_verdict(line) == "not reproduced"
+
+
+def test_pivot_shift_by_hand():
+    def first_layer(bias):
+        model = nn.Sequential(nn.Linear(1, 3), nn.ReLU(), nn.Linear(3, 1))
+        with torch.no_grad():
+            model[0].weight.fill_(1.0)
+            model[0].bias.copy_(torch.tensor(bias))
+        return model
+
+    inside, moved = memory.pivot_shift([first_layer([0.0, -5.0, -20.0])], [first_layer([1.0, -5.0, -17.0])],
+                                       (-10, 10))
+    # pivots after: 0, 5, 20 (two inside); before: -1, 5, 17; shifts 1, 0, 3 -> median 1
+    assert inside == [pytest.approx(2 / 3)] and moved == [1.0]
+
+
+def test_locality_across_seeds_and_verdict():
+    model = nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1))
+    with torch.no_grad():  # as in test_retrieval_locality_by_hand
+        model[0].weight.copy_(torch.tensor([[1.0], [1.0], [-1.0], [1.0]]))
+        model[0].bias.copy_(torch.tensor([0.0, -4.0, 6.0, -10.0]))
+    local = memory.locality_across_seeds([model, model], 5.0)
+    np.testing.assert_array_equal(local["active_fraction"], [0.75, 0.75])
+    np.testing.assert_array_equal(local["ramp_fraction_of_active"], [1.0, 1.0])
+    # dense (75% > 25%) but close (1 < 0.5 * 5): partly
+    assert memory.locality_verdict(local) == "partly reproduced"
+    assert memory.locality_verdict(local, sparse_share=0.8) == "reproduced"
+    assert memory.locality_verdict(local, ratio=0.1) == "not reproduced"
+
+
+def test_point_reconstruction_and_gap_verdicts():
+    model = hand_net()  # x = 1: f = 4.75, sum a_i df/da_i = 4.5 -> relative gap 0.25 / 4.75
+    parts = [memory.contributions(model, torch.tensor([[1.0]]))] * 2
+    output, total, gap = memory.point_reconstruction(parts)
+    np.testing.assert_allclose(output, [4.75, 4.75])
+    np.testing.assert_allclose(total, [4.5, 4.5])
+    np.testing.assert_allclose(gap, [0.25 / 4.75] * 2)
+    assert memory.point_gap_verdict(np.array([0.01, 0.02])) == "reproduced"
+    assert memory.point_gap_verdict(np.array([0.01, 0.05, 0.5])) == "partly reproduced"
+    assert memory.point_gap_verdict(np.array([0.2, 0.3])) == "not reproduced"
+    assert memory.everywhere_verdict(np.array([0.95, 1.0])) == "reproduced"
+    assert memory.everywhere_verdict(np.array([0.9, 0.2])) == "partly reproduced"
+    assert memory.everywhere_verdict(np.array([0.4, 0.5])) == "not reproduced"
+
+
+def test_gap_statistics_across_matches_per_seed():
+    x = torch.linspace(-2, 2, 11).reshape(-1, 1)
+    parts = [memory.contributions(hand_net(), x), memory.contributions(hand_net(nn.GELU), x)]
+    stats = memory.gap_statistics_across(parts, tolerance=0.05)
+    for k, p in enumerate(parts):
+        for key, value in memory.gap_statistics(p, tolerance=0.05).items():
+            assert stats[key][k] == value
+
+
+def test_summaries_and_relative_max_error():
+    out = memory.summaries({"a": np.array([1.0, 3.0])})
+    assert out["a"]["mean"] == 2.0 and out["a"]["n"] == 2
+    assert memory.relative_max_error(torch.tensor([0.1, -0.3]), torch.tensor([2.0, -6.0])) == pytest.approx(0.05)
+
+
+def test_slope_rms_error_by_hand():
+    from mlpgeo.regions import linear_regions_1d
+
+    model = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 1))  # f = relu(x): slopes 0 then 1
+    with torch.no_grad():
+        model[0].weight.fill_(1.0), model[0].bias.zero_(), model[2].weight.fill_(1.0), model[2].bias.zero_()
+    pieces = linear_regions_1d(model, (-1.0, 1.0))
+    # against f' = 0: half the length has error 1 -> sqrt(1/2)
+    assert memory.slope_rms_error(pieces, lambda t: 0 * t) == pytest.approx(np.sqrt(0.5))
+    # against 2x: midpoints -0.5 and 0.5 -> errors 1 and 0 -> sqrt(1/2)
+    assert memory.slope_rms_error(pieces) == pytest.approx(np.sqrt(0.5))
+    x = torch.linspace(-1, 1, 5).reshape(-1, 1)
+    stats = memory.relu_region_statistics([model], x, torch.relu(x), [pieces])
+    assert stats["relu_regions"][0] == 2 and stats["relu_regions_used"][0] == 2
+    assert stats["relu_mse_500_epochs"][0] == 0.0
+
+
+def test_relu_twin_is_deterministic_and_trained():
+    x, y = memory.square_data(50, -2, 2)
+    a = memory.relu_twin(x, y, (1, 8, 1), epochs=20, seed=3, lr=1e-2)
+    b = memory.relu_twin(x, y, (1, 8, 1), epochs=20, seed=3, lr=1e-2)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    assert memory.model_mse(a, x, y) < memory.model_mse(mlp([1, 8, 1], "relu", seed=3), x, y)
+
+
+def test_completeness_vs_steps_matches_integrated_gradients():
+    model = mlp([1, 8, 8, 1], activation="gelu", seed=0)
+    x = torch.linspace(-1, 1, 7).reshape(-1, 1)
+    errors = memory.completeness_vs_steps(model, x, [4, 64])
+    assert errors[0] == memory.integrated_gradients(model, x, steps=4).completeness_error.abs().max().item()
+    assert errors[1] < errors[0]
