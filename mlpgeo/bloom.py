@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from mlpgeo.models import check_input, hidden_layers, mlp, train
+from mlpgeo.report import summarize, threshold_verdict
 
 FPR_METHODS = ("exact", "approx")
 HASH_SIDES = ("low", "high", "minority")
@@ -848,6 +849,457 @@ def compare_fits(width: Sequence[float], error: Sequence[float]) -> dict[str, An
 
 
 # --------------------------------------------------------------------------------------------------
+# The report's studies: grids over settings and seeds, summaries, claims and their verdicts
+# --------------------------------------------------------------------------------------------------
+
+GRID_KEYS = ("vocab", "width", "k", "loss", "optimizer", "bias")
+"""The columns that identify one cell of the grid (a task and a training setting)."""
+GRID_METRICS = ("accuracy", "mode_valley_ratio", "r2_union", "r2_count", "clipping", "mean_hash_size", "h_star")
+"""The per-run numbers averaged over seeds in each grid cell."""
+Claim = tuple[dict[str, Any], str]
+"""A claim's evidence: the measured numbers (name -> number or :func:`summarize` dict) and the verdict."""
+
+
+def grid_configs(tasks: Sequence[tuple[int, int, int]], variants: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every task ``(V, m, k)`` crossed with every training setting (default :data:`TRAINING_VARIANTS`).
+
+    Returns:
+        ``len(tasks) * len(variants)`` dicts ``{vocab, width, k, loss, optimizer, bias}``, task-major.
+    """
+    variants = TRAINING_VARIANTS if variants is None else variants
+    return [dict(vocab=v, width=m, k=k, **variant) for v, m, k in tasks for variant in variants]
+
+
+def grid_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The grid's runs averaged over seeds: :func:`group_rows` by :data:`GRID_KEYS` over :data:`GRID_METRICS`."""
+    return group_rows(rows, GRID_KEYS, GRID_METRICS)
+
+
+def with_union_minus_count(groups: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of the grid cells with ``union_minus_count = r2_union - r2_count`` (> 0: union-like units)."""
+    return [{**g, "union_minus_count": g["r2_union"] - g["r2_count"]} for g in groups]
+
+
+def grid_shares(rows: Sequence[dict[str, Any]], solved_accuracy: float = 0.9) -> dict[str, float]:
+    """Shares of all grid runs (every cell and seed) in which a property holds.
+
+    Args:
+        rows: per-run rows of :func:`run_grid`.
+        solved_accuracy: a run is solved when its exact top-k accuracy exceeds this.
+
+    Returns:
+        ``bimodal`` (``W_in`` bimodal), ``union_beats_count`` (``R^2`` union ``>`` ``R^2`` count) and
+        ``solved``, each in ``[0, 1]``.
+
+    Raises:
+        ValueError: no rows.
+    """
+    if not rows:
+        raise ValueError("grid_shares needs at least one run; run_grid returned nothing.")
+    n = len(rows)
+    return {"bimodal": sum(r["mode_bimodal"] for r in rows) / n,
+            "union_beats_count": sum(r["r2_union"] > r["r2_count"] for r in rows) / n,
+            "solved": sum(r["accuracy"] > solved_accuracy for r in rows) / n}
+
+
+def describe_optimal_bloom(tasks: Sequence[tuple[int, int, int]]) -> str:
+    """One line per task ``(V, m, k)``: the optimal Bloom filter's exact-set accuracy (:func:`optimal_bloom_accuracy`)."""
+    return "\n".join(f"V={v}, m={m}, k={k}: optimal Bloom filter accuracy ~ {optimal_bloom_accuracy(v, m, k):.2g}"
+                     for v, m, k in tasks)
+
+
+def train_networks(vocab: int, width: int, k: int, seeds: Sequence[int], **train_kwargs: Any) -> list[nn.Sequential]:
+    """One :func:`train_task_network` per seed (same task and training setting), in seed order."""
+    return [train_task_network(vocab, width, k, seed=seed, **train_kwargs)[0] for seed in seeds]
+
+
+@dataclass
+class ReadoutStudy:
+    """A linear read-out trained by MSE on the logits against the subspace bound (:func:`linear_readout_study`).
+
+    Attributes:
+        bound: :func:`subspace_mse_bound` ``(V-m-1)/(V-1)`` times the constant predictor's MSE.
+        constant: :func:`constant_predictor_mse` ``(1 - k/V) / (k V)``.
+        mse_linear: per seed, MSE of the raw logits of the network trained by MSE.
+        accuracy_linear: per seed, its exact top-k accuracy.
+        mse_softmax: per seed, MSE of the softmax output of the reference networks.
+    """
+
+    bound: float
+    constant: float
+    mse_linear: list[float]
+    accuracy_linear: list[float]
+    mse_softmax: list[float]
+
+    def describe(self) -> str:
+        """Three lines: the bound, the MSE read-out and the softmax networks, relative to the constant predictor."""
+        linear = torch.tensor(self.mse_linear).mean()
+        softmax = torch.tensor(self.mse_softmax).mean()
+        return (f"constant predictor {self.constant:.3e}; subspace bound {self.bound:.3e} ({self.bound / self.constant:.3f} x constant)\n"
+                f"linear read-out by MSE: {linear:.3e} ({linear / self.constant:.3f} x constant), "
+                f"top-k accuracy {torch.tensor(self.accuracy_linear).mean():.3f}\n"
+                f"softmax output trained by CE: MSE of the distribution {softmax:.2e} ({softmax / self.constant:.4f} x constant)")
+
+
+def linear_readout_study(vocab: int, width: int, k: int, seeds: Sequence[int], x_test: Tensor,
+                         softmax_models: Sequence[nn.Sequential]) -> ReadoutStudy:
+    """Train one network per seed with the plain MSE on its logits (Adam) and measure it against the bound.
+
+    Args:
+        vocab: ``V``.
+        width: ``m``.
+        k: active tokens per input.
+        seeds: one MSE-trained network per seed.
+        x_test: ``(n, V)`` test inputs.
+        softmax_models: the reference networks (softmax output), one per seed, whose distribution MSE is shown
+            beside it.
+
+    Returns:
+        A :class:`ReadoutStudy`.
+    """
+    mse_linear, accuracy_linear = [], []
+    for model in train_networks(vocab, width, k, seeds, loss="mse", optimizer="adam"):
+        mse_linear.append(output_mse(model, x_test, k, softmax=False))
+        accuracy_linear.append(topk_accuracy(model, x_test, k))
+    return ReadoutStudy(bound=subspace_mse_bound(vocab, width, k), constant=constant_predictor_mse(vocab, k),
+                        mse_linear=mse_linear, accuracy_linear=accuracy_linear,
+                        mse_softmax=[output_mse(model, x_test, k, softmax=True) for model in softmax_models])
+
+
+def linear_readout_verdict(mse_over_bound: Sequence[float], softmax_over_bound: Sequence[float]) -> str:
+    """``"reproduced"`` if every seed's MSE read-out is at or above the bound (1% numerical slack:
+    ``mse / bound >= 0.99``) and every softmax network is far below it (``mse / bound < 0.5``), else
+    ``"not reproduced"``."""
+    ok = min(mse_over_bound) >= 0.99 and max(softmax_over_bound) < 0.5
+    return "reproduced" if ok else "not reproduced"
+
+
+def linear_readout_claim(study: ReadoutStudy) -> Claim:
+    """Evidence and verdict (:func:`linear_readout_verdict`) of the claim that an MSE read-out cannot learn the task."""
+    mse_ratio = torch.tensor(study.mse_linear) / study.bound
+    softmax_ratio = torch.tensor(study.mse_softmax) / study.bound
+    measured = {"mse_over_bound": summarize(mse_ratio.tolist()), "bound_over_constant": study.bound / study.constant,
+                "topk_accuracy_linear": summarize(study.accuracy_linear),
+                "softmax_mse_over_bound": summarize(softmax_ratio.tolist())}
+    verdict = linear_readout_verdict(mse_ratio.tolist(), [m / study.bound for m in study.mse_softmax])
+    return measured, verdict
+
+
+def describe_modes(seeds: Sequence[int], modes: Sequence[WeightModes]) -> str:
+    """One line per seed: the two modes of ``W_in``, the share of the high one and the bimodality measures."""
+    return "\n".join(f"seed {seed}: modes {m.low:+.2f} / {m.high:+.2f}, share high {m.fraction_high:.2f}, "
+                     f"valley ratio {m.valley_ratio:.2f}, Ashman D {m.ashman_d:.1f}, bimodal {m.bimodal}"
+                     for seed, m in zip(seeds, modes))
+
+
+def describe_hidden_biases(models: Sequence[nn.Sequential]) -> str:
+    """Mean and std of the first hidden layer's biases ``b_in`` over all units of all ``models``."""
+    biases = torch.stack([hidden_layers(model)[0][0].bias.detach() for model in models])
+    return f"hidden biases: mean {biases.mean():.2f}, std {biases.std():.2f}"
+
+
+def mode_offset(modes: WeightModes) -> float:
+    """How far the nearer mode is from 0, in units of the gap: ``min(|low|, |high|) / (high - low)``.
+
+    0 when one mode is exactly 0 (the "0 or 1" reading); 0.5 for symmetric modes ``+-a``.
+    """
+    return min(abs(modes.low), abs(modes.high)) / (modes.high - modes.low)
+
+
+def bimodal_verdict(modes: Sequence[WeightModes], max_offset: float = 0.15) -> str:
+    """``"not reproduced"`` unless ``W_in`` is bimodal in every seed; then ``"reproduced"`` if one mode is
+    near 0 in every seed (:func:`mode_offset` ``< max_offset``), else ``"partly reproduced"``."""
+    if not all(m.bimodal for m in modes):
+        return "not reproduced"
+    return "reproduced" if max(mode_offset(m) for m in modes) < max_offset else "partly reproduced"
+
+
+def bimodal_claim(modes: Sequence[WeightModes], grid_share_bimodal: float) -> Claim:
+    """Evidence and verdict (:func:`bimodal_verdict`) of the claim that ``W_in`` snaps to two values, 0 and 1."""
+    measured = {"valley_ratio": summarize([m.valley_ratio for m in modes]), "mode_low": summarize([m.low for m in modes]),
+                "mode_high": summarize([m.high for m in modes]),
+                "nearest_mode_to_zero_over_gap": summarize([mode_offset(m) for m in modes]),
+                "grid_share_bimodal": grid_share_bimodal}
+    return measured, bimodal_verdict(modes)
+
+
+@dataclass
+class MechanismStudy:
+    """The Bloom reading of the representative networks, one entry per seed (:func:`mechanism_study`).
+
+    Attributes:
+        seeds: the networks' seeds.
+        analyses: :func:`analyze_network` of each network.
+        readouts: :func:`union_readout` of each network.
+        versus: :func:`compare_with_bloom_network` of each network.
+    """
+
+    seeds: list[int]
+    analyses: list[BloomAnalysis]
+    readouts: list[dict[str, float]]
+    versus: list[dict[str, float]]
+
+    def describe(self) -> str:
+        """Five lines per seed: hashes and units, accuracies, false-positive rates, read-outs, hand-built net."""
+        lines = []
+        for seed, a, r, v in zip(self.seeds, self.analyses, self.readouts, self.versus):
+            lines += [f"seed {seed}: hash size {a.mean_hash_size:.1f} (h* = {a.h_star:.1f}); R2 union {a.r2_union:.2f} vs count "
+                      f"{a.r2_count:.2f}; clipping {a.clipping:.2f}",
+                      f"   top-k accuracy: network {a.network_accuracy:.3f}, Bloom with its hashes {a.extracted_bloom_accuracy:.3f}, "
+                      f"optimal Bloom (h={a.optimal_bloom_h}) {a.optimal_bloom_accuracy:.3f}",
+                      f"   false-positive rate per absent token: network {a.network_fpr:.1e}, Bloom with its hashes "
+                      f"{a.extracted_bloom_fpr:.1e}, optimal Bloom {a.optimal_bloom_fpr:.1e} (formula {a.optimal_bloom_fpr_formula:.1e})",
+                      f"   logits as a linear read-out of the union: R2 {r['r2']:.2f}, accuracy {r['accuracy']:.3f}; of the "
+                      f"counts: R2 {r['r2_count']:.2f}, accuracy {r['accuracy_count']:.3f}",
+                      f"   vs the hand-built Bloom network on its hashes: same top-k {v['agreement']:.3f}, network's top-k "
+                      f"tokens that are Bloom members {v['member_overlap']:.4f}, logit correlation {v['logit_corr']:.2f}"]
+        return "\n".join(lines)
+
+
+def mechanism_study(models: Sequence[nn.Sequential], seeds: Sequence[int], x_test: Tensor, x_fit: Tensor,
+                    k: int) -> MechanismStudy:
+    """Analyse each trained network as a Bloom filter with its low-side hashes.
+
+    Args:
+        models: trained ``V -> m -> V`` networks.
+        seeds: their seeds (also the seeds of the optimal Bloom filter's random hashes).
+        x_test: ``(n, V)`` inputs on which everything is measured.
+        x_fit: ``(n', V)`` inputs on which the union read-out is fitted.
+        k: active tokens per input.
+
+    Returns:
+        A :class:`MechanismStudy`.
+    """
+    return MechanismStudy(seeds=list(seeds),
+                          analyses=[analyze_network(model, x_test, k, seed=seed) for model, seed in zip(models, seeds)],
+                          readouts=[union_readout(model, x_fit, x_test, k) for model in models],
+                          versus=[compare_with_bloom_network(model, x_test, k) for model in models])
+
+
+def describe_hash_side(models: Sequence[nn.Sequential], seeds: Sequence[int], x: Tensor, k: int, side: str) -> str:
+    """Mean ``R^2`` of union vs count over the networks when the hash bits are read from ``side`` of ``W_in``."""
+    analyses = [analyze_network(model, x, k, side=side, seed=seed) for model, seed in zip(models, seeds)]
+    union = sum(a.r2_union for a in analyses) / len(analyses)
+    count = sum(a.r2_count for a in analyses) / len(analyses)
+    return f"hash bits = the {side} mode: R2 union {union:.2f} vs count {count:.2f}"
+
+
+def sparse_hashes_verdict(hash_sizes: Sequence[float], h_star: float, width: int, all_bimodal: bool) -> str:
+    """``"not reproduced"`` unless ``W_in`` is bimodal in every seed (binary hashes); then ``"reproduced"``
+    if the hashes are also sparse: every mean hash size within 30% of ``h*`` and below ``m / 2``; else
+    ``"partly reproduced"``."""
+    if not all_bimodal:
+        return "not reproduced"
+    ratios = [size / h_star for size in hash_sizes]
+    sparse = all(abs(r - 1) < 0.3 for r in ratios) and max(ratios) * h_star < width / 2
+    return "reproduced" if sparse else "partly reproduced"
+
+
+def sparse_hashes_claim(study: MechanismStudy, width: int) -> Claim:
+    """Evidence and verdict (:func:`sparse_hashes_verdict`) of the claim that tokens get sparse binary hashes."""
+    analyses = study.analyses
+    sizes = [a.mean_hash_size for a in analyses]
+    measured = {"hash_size": summarize(sizes), "h_star": analyses[0].h_star,
+                "hash_size_over_h_star": summarize([a.mean_hash_size / a.h_star for a in analyses]),
+                "hash_density": summarize([size / width for size in sizes])}
+    return measured, sparse_hashes_verdict(sizes, analyses[0].h_star, width, all(a.modes.bimodal for a in analyses))
+
+
+def union_indicator_verdict(r2_union: Sequence[float], r2_count: Sequence[float]) -> str:
+    """``"reproduced"`` if the union explains ``>= 0.9`` of every network's units (mean ``R^2``) and beats the
+    count in each; ``"partly reproduced"`` if it beats the count in each; ``"not reproduced"`` otherwise."""
+    beats = all(u > c for u, c in zip(r2_union, r2_count))
+    if beats and min(r2_union) >= 0.9:
+        return "reproduced"
+    return "partly reproduced" if beats else "not reproduced"
+
+
+def union_indicator_claim(study: MechanismStudy, grid_share_union_beats_count: float) -> Claim:
+    """Evidence and verdict (:func:`union_indicator_verdict`) of the claim that hidden units are a union indicator."""
+    r2_union = [a.r2_union for a in study.analyses]
+    r2_count = [a.r2_count for a in study.analyses]
+    measured = {"r2_union": summarize(r2_union), "r2_count": summarize(r2_count),
+                "clipping": summarize([a.clipping for a in study.analyses]),
+                "grid_share_union_beats_count": grid_share_union_beats_count}
+    return measured, union_indicator_verdict(r2_union, r2_count)
+
+
+def union_readout_verdict(readouts: Sequence[dict[str, float]], network_accuracy: Sequence[float]) -> str:
+    """``"reproduced"`` if the union read-out explains ``>= 0.9`` of the logits' variance and keeps ``>= 90%``
+    of the network's accuracy in every seed; ``"partly reproduced"`` if it explains ``>= 0.5`` and at least as
+    much as a read-out of the hit counts in every seed; ``"not reproduced"`` otherwise.
+
+    Args:
+        readouts: :func:`union_readout` results (``r2``, ``accuracy``, ``r2_count``), one per seed.
+        network_accuracy: the networks' own exact top-k accuracies, same order.
+    """
+    r2 = [r["r2"] for r in readouts]
+    if min(r2) >= 0.9 and min(r["accuracy"] / n for r, n in zip(readouts, network_accuracy)) >= 0.9:
+        return "reproduced"
+    if min(r2) >= 0.5 and all(r["r2"] >= r["r2_count"] for r in readouts):
+        return "partly reproduced"
+    return "not reproduced"
+
+
+def union_readout_claim(study: MechanismStudy) -> Claim:
+    """Evidence and verdict (:func:`union_readout_verdict`) of the claim that logits read the union linearly."""
+    network_accuracy = [a.network_accuracy for a in study.analyses]
+    measured = {"r2_logits_from_union": summarize([r["r2"] for r in study.readouts]),
+                "accuracy_union_readout": summarize([r["accuracy"] for r in study.readouts]),
+                "accuracy_network": summarize(network_accuracy),
+                "r2_logits_from_counts": summarize([r["r2_count"] for r in study.readouts])}
+    return measured, union_readout_verdict(study.readouts, network_accuracy)
+
+
+def bloom_agreement_verdict(agreement: Sequence[float], member_overlap: Sequence[float]) -> str:
+    """``"reproduced"`` if the trained top-k equals the hand-built Bloom network's on ``>= 90%`` of inputs in
+    every seed; ``"partly reproduced"`` if at least ``95%`` of the trained top-k tokens are Bloom members in
+    every seed; ``"not reproduced"`` otherwise."""
+    if min(agreement) >= 0.9:
+        return "reproduced"
+    return "partly reproduced" if min(member_overlap) >= 0.95 else "not reproduced"
+
+
+def bloom_agreement_claim(study: MechanismStudy) -> Claim:
+    """Evidence and verdict (:func:`bloom_agreement_verdict`) of the claim that the network converges to a Bloom filter."""
+    agreement = [v["agreement"] for v in study.versus]
+    overlap = [v["member_overlap"] for v in study.versus]
+    measured = {"same_topk_as_hand_built": summarize(agreement), "topk_tokens_that_are_members": summarize(overlap),
+                "accuracy_network": summarize([a.network_accuracy for a in study.analyses]),
+                "accuracy_bloom_with_extracted_hashes": summarize([a.extracted_bloom_accuracy for a in study.analyses]),
+                "accuracy_optimal_bloom": summarize([a.optimal_bloom_accuracy for a in study.analyses])}
+    return measured, bloom_agreement_verdict(agreement, overlap)
+
+
+SCALING_CURVES = ("learned", "superposition", "bloom")
+"""The three error curves of :func:`scaling_errors`."""
+
+
+def curve_widths(curves: dict[str, Any], name: str) -> list[int]:
+    """The widths of curve ``name``: ``learned_widths`` for the trained networks, ``widths`` for the baselines."""
+    return curves["learned_widths"] if name == "learned" else curves["widths"]
+
+
+def scaling_fits(curves: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`tail_fits` of each of the :data:`SCALING_CURVES` of :func:`scaling_errors`."""
+    return {name: tail_fits(curve_widths(curves, name), curves[name]) for name in SCALING_CURVES}
+
+
+def fit_summary(fits: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of one :func:`tail_fits` result for the metrics: better law, rates, exponents, log-RMSEs, widths."""
+    return {"better": fits["better"], "exp_rate": fits["exponential"].b, "exp_rmse_log": fits["exponential"].rmse_log,
+            "power_exponent": fits["power"].b, "power_rmse_log": fits["power"].rmse_log, "widths": fits["widths"]}
+
+
+def describe_fits(fits: dict[str, dict[str, Any]]) -> str:
+    """One line per curve: the better law, the exponential rate and the power exponent with their log-RMSEs."""
+    return "\n".join(f"{name}: better fit {f['better']}; exponential rate b = {f['exponential'].b:.3f}/unit (log-RMSE "
+                     f"{f['exponential'].rmse_log:.2f}), power exponent b = {f['power'].b:.2f} (log-RMSE "
+                     f"{f['power'].rmse_log:.2f}); tail widths {f['widths']}" for name, f in fits.items())
+
+
+def interference_fits(curves: dict[str, Any]) -> dict[str, Any]:
+    """:func:`compare_fits` of the seed-mean JL interference (:func:`superposition_interference`) against width."""
+    return compare_fits(curves["widths"], torch.tensor(curves["superposition_interference"]).mean(0))
+
+
+def interference_summary(fits: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of :func:`interference_fits` for the metrics."""
+    return {"better": fits["better"], "power_exponent": fits["power"].b, "power_rmse_log": fits["power"].rmse_log,
+            "exp_rmse_log": fits["exponential"].rmse_log}
+
+
+def errors_at(curves: dict[str, Any], name: str, width: int) -> list[float]:
+    """Per-seed error of curve ``name`` at ``width`` (which must be one of the curve's widths)."""
+    widths = curve_widths(curves, name)
+    if width not in widths:
+        raise ValueError(f"width {width} is not on the {name} curve (widths {widths}); pick one of them.")
+    return [row[widths.index(width)] for row in curves[name]]
+
+
+def width_reaching(fit: CurveFit, error: float) -> float:
+    """The width at which an exponential fit ``e^(a - b m)`` reaches ``error``: ``m = (a - ln error) / b``."""
+    if fit.kind != "exponential":
+        raise ValueError(f"width_reaching needs an exponential fit, got {fit.kind!r}.")
+    if not error > 0:
+        raise ValueError(f"error must be > 0 to take its logarithm, got {error}.")
+    return (fit.a - math.log(error)) / fit.b
+
+
+def bloom_decay_rate(k: int) -> float:
+    """Decay rate per unit of an optimal Bloom filter's error: ``p* = 2^(-h*) = exp(-(ln 2)^2 m / k)``, rate ``(ln 2)^2 / k``."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}.")
+    return math.log(2) ** 2 / k
+
+
+def describe_scaling(curves: dict[str, Any], fits: dict[str, dict[str, Any]], interference: dict[str, Any],
+                     k: int, width: int = 32) -> str:
+    """Where each baseline's exponential fit reaches the trained network's error at ``width``; the Bloom
+    filter's theoretical rate; the law of the JL interference."""
+    errors = errors_at(curves, "learned", width)
+    target = sum(errors) / len(errors)
+    lines = [f"{name} reaches the trained network's error at m={width} ({target:.1e}) at m ~ "
+             f"{width_reaching(fits[name]['exponential'], target):.0f}" for name in ("bloom", "superposition")]
+    lines.append(f"theoretical decay rate of an optimal Bloom filter's error: (ln 2)^2 / k = {bloom_decay_rate(k):.3f}/unit")
+    lines.append(f"JL interference (MSE of the scores): better fit {interference['better']}, power exponent "
+                 f"{interference['power'].b:.2f} (expected 1: k(V+1)/(V m))")
+    return "\n".join(lines)
+
+
+def scaling_verdict(learned_better: str, jl_better: str) -> str:
+    """``"reproduced"`` if the learned curve fits an exponential better AND the JL curve a power law better;
+    ``"partly reproduced"`` if one of the two holds; ``"not reproduced"`` if neither (a count, thresholds 2, 1)."""
+    return threshold_verdict(int(learned_better == "exponential") + int(jl_better == "power"), 2, 1)
+
+
+def scaling_claim(curves: dict[str, Any], fits: dict[str, dict[str, Any]], interference: dict[str, Any],
+                  k: int, width: int = 32) -> Claim:
+    """Evidence and verdict (:func:`scaling_verdict`) of the claim: exponential (learned) vs polynomial (JL) error."""
+    learned, jl = fits["learned"], fits["superposition"]
+    measured = {"learned_better_fit_is_exponential": learned["better"] == "exponential",
+                "learned_exp_rmse_log": learned["exponential"].rmse_log, "learned_power_rmse_log": learned["power"].rmse_log,
+                "learned_power_exponent": learned["power"].b,
+                "jl_better_fit_is_power": jl["better"] == "power",
+                "jl_exp_rmse_log": jl["exponential"].rmse_log, "jl_power_rmse_log": jl["power"].rmse_log,
+                "jl_interference_power_exponent": interference["power"].b,
+                "learned_exp_rate": learned["exponential"].b, "bloom_theory_rate": bloom_decay_rate(k),
+                "jl_exp_rate": jl["exponential"].b,
+                f"learned_error_at_{width}": summarize(errors_at(curves, "learned", width)),
+                f"jl_error_at_{width}": summarize(errors_at(curves, "superposition", width))}
+    return measured, scaling_verdict(learned["better"], jl["better"])
+
+
+def describe_sweep(sweep: Sequence[dict[str, Any]]) -> str:
+    """Two lines per vocabulary of :func:`vocabulary_sweep`: seed-mean accuracies, then the Bloom reading."""
+    lines = []
+    for vocab in sorted({r["vocab"] for r in sweep}):
+        rows = [r for r in sweep if r["vocab"] == vocab]
+
+        def mean(key: str) -> float:
+            return sum(r[key] for r in rows) / len(rows)
+
+        lines += [f"V = {vocab} (V/m = {rows[0]['ratio']:.0f}): trained {mean('learned'):.3f}, optimal Bloom "
+                  f"{mean('bloom'):.3f}, JL superposition {mean('superposition'):.3f}",
+                  f"   its W_in valley ratio {mean('valley_ratio'):.2f}, hash size {mean('hash_size'):.1f} "
+                  f"(h* = {rows[0]['h_star']:.1f}), R2 union {mean('r2_union'):.2f} vs count {mean('r2_count'):.2f}, "
+                  f"clipping {mean('clipping'):.2f}"]
+    return "\n".join(lines)
+
+
+def vocabulary_claim(sweep: Sequence[dict[str, Any]]) -> Claim:
+    """Evidence and verdict of the claim that vocabularies far above the width are handled: at the largest
+    ``V`` of the sweep, ``threshold_verdict(min accuracy over seeds, 0.9, 0.5)``."""
+    largest = max(r["vocab"] for r in sweep)
+    rows = [r for r in sweep if r["vocab"] == largest]
+    accuracy = [r["learned"] for r in rows]
+    measured = {"ratio_V_over_m": rows[0]["ratio"], "accuracy_trained": summarize(accuracy),
+                "accuracy_optimal_bloom": summarize([r["bloom"] for r in rows]),
+                "accuracy_jl": summarize([r["superposition"] for r in rows])}
+    return measured, threshold_verdict(min(accuracy), 0.9, 0.5)
+
+
+# --------------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------------
 
@@ -884,12 +1336,18 @@ def plot_weight_histogram(model: nn.Sequential, ax: Any = None, bins: int = 60) 
 
 
 def plot_grid(groups: Sequence[dict[str, Any]], metric: str, ax: Any = None, fmt: str = "{:.2f}",
-              vmin: float | None = None, vmax: float | None = None, cmap: str = "viridis") -> Any:
+              vmin: float | None = None, vmax: float | None = None, cmap: str = "viridis", title: str | None = None) -> Any:
     """Heat table of a grid metric: rows = task ``(V, m, k)``, columns = training variant (loss, optimiser, bias).
 
     Args:
         groups: output of :func:`group_rows` keyed by ``vocab, width, k, loss, optimizer, bias``.
         metric: the column to show (cells annotated with its mean over seeds).
+        ax: the axes to draw on (default: the current axes).
+        fmt: format of the cell annotations.
+        vmin: lower end of the colour scale (default: the smallest value).
+        vmax: upper end of the colour scale (default: the largest value).
+        cmap: matplotlib colour map.
+        title: the panel's title (default: none).
     """
     import matplotlib.pyplot as plt
 
@@ -913,6 +1371,8 @@ def plot_grid(groups: Sequence[dict[str, Any]], metric: str, ax: Any = None, fmt
                         color="white" if shade < 0.5 else "black")
     ax.grid(False)
     ax.figure.colorbar(image, ax=ax, label=metric)
+    if title:
+        ax.set_title(title)
     return ax
 
 
@@ -969,4 +1429,34 @@ def plot_hidden_vs_hits(model: nn.Sequential, x: Tensor, units: Sequence[int] = 
     ax.set(xlabel="$s_j$ = active tokens whose hash contains unit j", ylabel="hidden activation $h_j$",
            title="hidden units against hash hits")
     ax.legend(fontsize=8)
+    return ax
+
+
+@torch.no_grad()
+def plot_logits_vs_bloom(model: nn.Sequential, x: Tensor, side: str = "low", ax: Any = None) -> Any:
+    """Scatter of the trained network's logits against the hand-built Bloom network's on the extracted hashes.
+
+    Each point is one (input, token) pair of ``x: (n, V)``; active tokens and absent tokens are coloured apart.
+    The hand-built logit is ``-`` the number of empty bits in the token's hash (:func:`bloom_network`).
+
+    Args:
+        model: a trained ``V -> m -> V`` network.
+        x: ``(n, V)`` inputs (a few hundred rows keep the figure light).
+        side: which mode of ``W_in`` holds the hash bits (:func:`extract_hashes`).
+        ax: the axes to draw on (default: the current axes).
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    ax = ax or plt.gca()
+    x = check_input(model, x)
+    z_trained = model(x)
+    z_bloom = bloom_network(extract_hashes(model, side=side))(x)
+    member = x > 0
+    ax.scatter(z_bloom[~member], z_trained[~member], s=3, alpha=0.3, color=color(0), label="absent tokens")
+    ax.scatter(z_bloom[member], z_trained[member], s=6, color=color(3), label="active tokens")
+    ax.set(xlabel="hand-built Bloom network logit ($-$ empty bits of the token's hash)",
+           ylabel="trained network logit", title="logits: trained vs hand-built on the extracted hashes")
+    ax.legend()
     return ax

@@ -260,3 +260,140 @@ def test_training_is_seeded():
     a, loss_a = bloom.train_task_network(16, 8, 2, n_train=256, epochs=2, batch_size=64, seed=3)
     b, loss_b = bloom.train_task_network(16, 8, 2, n_train=256, epochs=2, batch_size=64, seed=3)
     assert loss_a == loss_b and torch.equal(a[0].weight, b[0].weight)
+
+
+# ------------------------------------------------------------------------------- studies and verdicts
+
+
+def _modes(low, high, bimodal=True):
+    return bloom.WeightModes(low=low, high=high, threshold=(low + high) / 2, fraction_high=0.5, ashman_d=3.0,
+                             bimodality_coefficient=0.6, valley_ratio=0.2 if bimodal else 0.9, bimodal=bimodal)
+
+
+def test_grid_configs_cross_tasks_with_variants_task_major():
+    configs = bloom.grid_configs([(64, 16, 2), (256, 32, 4)])
+    assert len(configs) == 2 * len(bloom.TRAINING_VARIANTS) == 16
+    assert configs[0] == dict(vocab=64, width=16, k=2, **bloom.TRAINING_VARIANTS[0])
+    assert configs[8] == dict(vocab=256, width=32, k=4, **bloom.TRAINING_VARIANTS[0])
+    assert len({tuple(sorted(c.items())) for c in configs}) == 16
+
+
+def test_grid_table_and_shares_hand_computed():
+    base = dict(vocab=8, width=4, k=2, loss="cross_entropy", optimizer="adam", bias=True,
+                mode_valley_ratio=0.3, mean_hash_size=2.0, h_star=1.4, clipping=0.5)
+    rows = [dict(base, seed=0, accuracy=0.95, r2_union=0.8, r2_count=0.6, mode_bimodal=True),
+            dict(base, seed=1, accuracy=0.85, r2_union=0.4, r2_count=0.6, mode_bimodal=False),
+            dict(base, seed=2, accuracy=0.90, r2_union=0.5, r2_count=0.5, mode_bimodal=True),
+            dict(base, seed=3, accuracy=0.99, r2_union=0.7, r2_count=0.1, mode_bimodal=True)]
+    shares = bloom.grid_shares(rows)
+    assert shares == {"bimodal": 0.75, "union_beats_count": 0.5, "solved": 0.5}  # 0.90 is not > 0.9
+    (cell,) = bloom.grid_table(rows)
+    assert cell["n"] == 4 and cell["accuracy"] == pytest.approx(0.9225)
+    (derived,) = bloom.with_union_minus_count([cell])
+    assert derived["union_minus_count"] == pytest.approx(0.6 - 0.45)
+    assert "union_minus_count" not in cell  # the recorded table is not changed
+    with pytest.raises(ValueError, match="at least one run"):
+        bloom.grid_shares([])
+
+
+def test_mode_offset_and_bimodal_verdict():
+    assert bloom.mode_offset(_modes(0.0, 1.0)) == 0.0
+    assert bloom.mode_offset(_modes(-1.0, 1.0)) == 0.5
+    assert bloom.mode_offset(_modes(0.1, 2.1)) == pytest.approx(0.05)
+    assert bloom.bimodal_verdict([_modes(0.0, 1.0), _modes(0.1, 1.1)]) == "reproduced"
+    assert bloom.bimodal_verdict([_modes(0.0, 1.0), _modes(-1.0, 1.0)]) == "partly reproduced"
+    assert bloom.bimodal_verdict([_modes(0.0, 1.0), _modes(0.0, 1.0, bimodal=False)]) == "not reproduced"
+    measured, verdict = bloom.bimodal_claim([_modes(-1.0, 1.0)], 0.25)
+    assert verdict == "partly reproduced" and measured["nearest_mode_to_zero_over_gap"]["mean"] == 0.5
+    assert measured["grid_share_bimodal"] == 0.25
+
+
+def test_linear_readout_claim_and_verdict():
+    study = bloom.ReadoutStudy(bound=0.01, constant=0.011, mse_linear=[0.0101, 0.0100], accuracy_linear=[0.1, 0.2],
+                               mse_softmax=[0.001, 0.002])
+    measured, verdict = bloom.linear_readout_claim(study)
+    assert verdict == "reproduced"
+    assert measured["mse_over_bound"]["mean"] == pytest.approx(1.005, rel=1e-6)
+    assert measured["bound_over_constant"] == pytest.approx(0.01 / 0.011)
+    assert bloom.linear_readout_verdict([0.995, 1.2], [0.1]) == "reproduced"  # 1% slack below the bound
+    assert bloom.linear_readout_verdict([0.98, 1.2], [0.1]) == "not reproduced"  # below the bound: impossible
+    assert bloom.linear_readout_verdict([1.0], [0.6]) == "not reproduced"  # softmax not far below the bound
+    assert "x constant" in study.describe()
+
+
+def test_sparse_hashes_and_union_verdicts():
+    assert bloom.sparse_hashes_verdict([11.0, 12.0], h_star=11.09, width=32, all_bimodal=True) == "reproduced"
+    assert bloom.sparse_hashes_verdict([16.0, 12.0], h_star=11.09, width=32, all_bimodal=True) == "partly reproduced"
+    assert bloom.sparse_hashes_verdict([11.0], h_star=11.09, width=32, all_bimodal=False) == "not reproduced"
+    # within 30% of h* but not below m / 2: dense
+    assert bloom.sparse_hashes_verdict([13.0], h_star=11.0, width=24, all_bimodal=True) == "partly reproduced"
+    assert bloom.union_indicator_verdict([0.95, 0.92], [0.5, 0.6]) == "reproduced"
+    assert bloom.union_indicator_verdict([0.95, 0.7], [0.5, 0.6]) == "partly reproduced"
+    assert bloom.union_indicator_verdict([0.95, 0.5], [0.5, 0.6]) == "not reproduced"
+
+
+def test_union_readout_and_agreement_verdicts():
+    good = {"r2": 0.95, "accuracy": 0.9, "r2_count": 0.5}
+    assert bloom.union_readout_verdict([good, good], [0.95, 0.99]) == "reproduced"
+    assert bloom.union_readout_verdict([good, good], [0.95, 1.0 + 1e-9]) == "partly reproduced"  # keeps < 90%
+    assert bloom.union_readout_verdict([{"r2": 0.6, "accuracy": 0.1, "r2_count": 0.5}], [0.9]) == "partly reproduced"
+    assert bloom.union_readout_verdict([{"r2": 0.6, "accuracy": 0.1, "r2_count": 0.7}], [0.9]) == "not reproduced"
+    assert bloom.union_readout_verdict([{"r2": 0.4, "accuracy": 0.9, "r2_count": 0.1}], [0.9]) == "not reproduced"
+    assert bloom.bloom_agreement_verdict([0.9, 0.95], [0.1, 0.1]) == "reproduced"
+    assert bloom.bloom_agreement_verdict([0.2, 0.95], [0.99, 0.95]) == "partly reproduced"
+    assert bloom.bloom_agreement_verdict([0.2, 0.95], [0.99, 0.94]) == "not reproduced"
+
+
+def test_mechanism_study_of_hand_built_networks_gives_bloom_verdicts():
+    hashes = bloom.random_hashes(80, 24, 8, seed=0)  # 8 of 24 bits: quartile-started 2-means separates the modes
+    models = [bloom.bloom_network(hashes, alpha=5.0)] * 2
+    x_test, _ = bloom.k_of_v_task(1500, 80, 2, seed=3)
+    x_fit, _ = bloom.k_of_v_task(1500, 80, 2, seed=4)
+    study = bloom.mechanism_study(models, [0, 1], x_test, x_fit, 2)
+    assert [v["agreement"] for v in study.versus] == [1.0, 1.0]
+    assert bloom.bloom_agreement_claim(study)[1] == "reproduced"
+    assert bloom.union_indicator_claim(study, 1.0)[1] == "reproduced"  # e_j is exactly [s_j = 0]
+    assert study.describe().count("seed ") == 2
+
+
+def test_scaling_helpers_hand_computed():
+    assert bloom.bloom_decay_rate(2) == pytest.approx(math.log(2) ** 2 / 2)
+    fit = bloom.CurveFit(kind="exponential", a=1.0, b=0.5, rmse_log=0.0, n_points=3)
+    assert bloom.width_reaching(fit, math.exp(-4.0)) == pytest.approx(10.0)  # 1 - 0.5 m = -4
+    assert float(fit.predict(bloom.width_reaching(fit, 0.01))) == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="exponential"):
+        bloom.width_reaching(bloom.CurveFit("power", 1.0, 0.5, 0.0, 3), 0.1)
+    curves = {"learned_widths": [8, 16], "learned": [[0.5, 0.1], [0.3, 0.2]], "widths": [8, 16, 32],
+              "superposition": [[0.9, 0.5, 0.2]] * 2, "bloom": [[0.8, 0.4, 0.1]] * 2}
+    assert bloom.errors_at(curves, "learned", 16) == [0.1, 0.2]
+    assert bloom.errors_at(curves, "bloom", 32) == [0.1, 0.1]
+    with pytest.raises(ValueError, match="not on the learned curve"):
+        bloom.errors_at(curves, "learned", 32)
+    assert bloom.scaling_verdict("exponential", "power") == "reproduced"
+    assert bloom.scaling_verdict("exponential", "exponential") == "partly reproduced"
+    assert bloom.scaling_verdict("power", "exponential") == "not reproduced"
+
+
+def test_scaling_fits_and_claim_on_known_curves():
+    widths = [8, 12, 16, 20, 24]
+    learned = [[math.exp(0.5 - 0.3 * m) for m in widths]] * 2  # exponential
+    power = [[3.0 * m ** -1.5 for m in widths]] * 2  # power law (errors < 0.5 from m = 8 on)
+    curves = {"learned_widths": widths, "learned": learned, "widths": widths, "superposition": power,
+              "bloom": learned, "superposition_interference": power}
+    fits = bloom.scaling_fits(curves)
+    assert fits["learned"]["better"] == "exponential" and fits["superposition"]["better"] == "power"
+    assert fits["learned"]["exponential"].b == pytest.approx(0.3)
+    interference = bloom.interference_fits(curves)
+    assert interference["power"].b == pytest.approx(1.5, rel=1e-5)
+    measured, verdict = bloom.scaling_claim(curves, fits, interference, k=2, width=16)
+    assert verdict == "reproduced" and measured["learned_error_at_16"]["mean"] == pytest.approx(math.exp(0.5 - 4.8))
+    assert bloom.fit_summary(fits["learned"])["better"] == "exponential"
+
+
+def test_vocabulary_claim_uses_the_largest_vocabulary():
+    sweep = [dict(vocab=512, ratio=16.0, learned=0.2, bloom=0.1, superposition=0.0),
+             dict(vocab=1024, ratio=32.0, learned=0.95, bloom=0.5, superposition=0.0),
+             dict(vocab=1024, ratio=32.0, learned=0.7, bloom=0.4, superposition=0.0)]
+    measured, verdict = bloom.vocabulary_claim(sweep)
+    assert verdict == "partly reproduced"  # min accuracy 0.7 at V/m = 32
+    assert measured["ratio_V_over_m"] == 32.0 and measured["accuracy_trained"]["n"] == 2
