@@ -28,6 +28,8 @@ from torch import Tensor, nn
 from mlpgeo.patterns import activation_patterns
 
 if TYPE_CHECKING:  # regions is only needed for the lemma checks
+    from matplotlib.figure import Figure
+
     from mlpgeo.regions import Regions
 
 HEAT_FORMS = {
@@ -891,3 +893,726 @@ def claim_holds_fraction(tables: Tensor, saturation: float = 0.99) -> tuple[floa
     holds = tables[:, 0, 1] > torch.maximum(tables[:, 0, 2], tables[:, 1, 3])
     count = int(live.sum())
     return (float(holds[live].float().mean()) if count else float("nan")), count
+
+
+# --------------------------------------------------------------------------------------------------
+# The report's experiments and verdict criteria (reports/vq_kernels.ipynb)
+# --------------------------------------------------------------------------------------------------
+
+
+def format_mean_std(values: Sequence[float] | Tensor) -> str:
+    """``"mean ± std"`` (sample std, 0 for one value) with three decimals, for printing.
+
+    Args:
+        values: numbers ``(s,)``.
+
+    Returns:
+        The formatted string.
+    """
+    a = np.asarray(values, dtype=float)
+    return f"{a.mean():.3f} ± {a.std(ddof=1) if a.size > 1 else 0:.3f}"
+
+
+def train_bce(
+    x: Tensor, labels: Tensor, widths: Sequence[int], seed: int, epochs: int, lr: float = 1e-3
+) -> tuple[nn.Sequential, float, float]:
+    """Train a ReLU MLP ``widths`` (last width 1, a logit) full batch with Adam and binary cross-entropy.
+
+    Args:
+        x: inputs ``(n, widths[0])``.
+        labels: 0/1 labels ``(n,)``.
+        widths: layer widths, e.g. ``[2, 96, 96, 96, 1]``.
+        seed: initialisation and training seed.
+        epochs: full-batch epochs.
+        lr: Adam learning rate.
+
+    Returns:
+        ``(model, final epoch loss, training accuracy)``.
+    """
+    from mlpgeo.models import accuracy, mlp, train
+
+    model = mlp(list(widths), seed=seed)
+    history = train(model, x, labels.float(), loss="bce", epochs=epochs, lr=lr, seed=seed, progress=False)
+    return model, history.epoch_loss[-1], accuracy(model, x, labels)
+
+
+@dataclass
+class RotationStudy:
+    """Per-seed results of the Fig. 1 rotation experiment (see :func:`rotation_study`).
+
+    Attributes:
+        aligned: :func:`rotation_commutation` of (original, rotated model) at the rotation angle, per seed.
+        unaligned: the same comparison at angle 0 (without rotating back), per seed.
+        retrained: original model against one retrained on the same data (seed + 100) at angle 0, per seed.
+        loss: final BCE losses, original and rotated model per seed (``2 s`` values).
+        acc: training accuracies, same order as ``loss``.
+        shown: ``(model, model_rot)`` of the first seed, for the figure.
+    """
+
+    aligned: list[dict[str, float]]
+    unaligned: list[dict[str, float]]
+    retrained: list[dict[str, float]]
+    loss: list[float]
+    acc: list[float]
+    shown: tuple[nn.Sequential, nn.Sequential]
+
+    def values(self, kind: str, key: str) -> list[float]:
+        """The per-seed ``key`` (e.g. ``"subspace"``, ``"kernel_corr"``) of ``kind`` (``"aligned"``, ...)."""
+        return [m[key] for m in getattr(self, kind)]
+
+
+def rotation_study(
+    x: Tensor,
+    labels: Tensor,
+    seeds: Sequence[int],
+    angle: float,
+    epochs: int,
+    points: Tensor,
+    widths: Sequence[int] = (2, 96, 96, 96, 1),
+) -> RotationStudy:
+    """Fig. 1: does the partition learned on rotated data equal the rotated partition?
+
+    For each seed, trains (:func:`train_bce`) one model on ``x`` and one on ``R x`` (rotation by ``angle``)
+    and a third on ``x`` from seed + 100, and compares their VQ kernels on ``points`` with
+    :func:`rotation_commutation`: rotated vs original at ``angle`` (aligned), at 0 (unaligned), and
+    retrained vs original at 0.
+
+    Args:
+        x: 2-D training points ``(n, 2)``.
+        labels: 0/1 labels ``(n,)``.
+        seeds: one seed per repetition.
+        angle: rotation angle in radians.
+        epochs: full-batch training epochs.
+        points: evaluation points ``(p, 2)``, e.g. :func:`disc_grid`.
+        widths: the MLP's layer widths.
+
+    Returns:
+        A :class:`RotationStudy`.
+    """
+    from mlpgeo.data import rotate
+
+    x_rot = rotate(x, angle)
+    study = RotationStudy([], [], [], [], [], None)  # type: ignore[arg-type]
+    for seed in seeds:
+        model, loss, acc = train_bce(x, labels, widths, seed, epochs)
+        model_rot, loss_rot, acc_rot = train_bce(x_rot, labels, widths, seed, epochs)
+        model_again, _, _ = train_bce(x, labels, widths, seed + 100, epochs)
+        study.aligned.append(rotation_commutation(model, model_rot, points, angle))
+        study.unaligned.append(rotation_commutation(model, model_rot, points, 0.0))
+        study.retrained.append(rotation_commutation(model, model_again, points, 0.0))
+        study.loss += [loss, loss_rot]
+        study.acc += [acc, acc_rot]
+        if study.shown is None:
+            study.shown = (model, model_rot)
+    return study
+
+
+def rotation_verdict(aligned: Sequence[float], unaligned: Sequence[float], retrained: Sequence[float]) -> str:
+    """Verdict on "the partition approximately commutes with the rotation" from per-seed similarities.
+
+    Reproduced if ``aligned_s > unaligned_s`` for every seed and ``mean(aligned) >= mean(retrained) - 2
+    std(retrained)`` (sample std); partly reproduced if only the first holds; otherwise not reproduced.
+
+    Args:
+        aligned: per-seed similarity, rotated model vs rotated-back original ``(s,)``.
+        unaligned: per-seed similarity without rotating back ``(s,)``.
+        retrained: per-seed similarity of two models trained on the same data ``(s,)``.
+
+    Returns:
+        The verdict string.
+    """
+    better_than_unaligned = all(a > u for a, u in zip(aligned, unaligned))
+    as_good_as_retrained = np.mean(aligned) >= np.mean(retrained) - 2 * np.std(retrained, ddof=1)
+    if better_than_unaligned and as_good_as_retrained:
+        return "reproduced"
+    return "partly reproduced" if better_than_unaligned else "not reproduced"
+
+
+def rotation_claim(study: RotationStudy) -> tuple[dict, str]:
+    """The measured numbers and the :func:`rotation_verdict` (on the eigen-subspace similarity) of Fig. 1.
+
+    Args:
+        study: the output of :func:`rotation_study`.
+
+    Returns:
+        ``(measured, verdict)`` for :meth:`mlpgeo.report.Recorder.claim`.
+    """
+    from mlpgeo.report import summarize
+
+    measured = {
+        "subspace_aligned": summarize(study.values("aligned", "subspace")),
+        "subspace_unaligned": summarize(study.values("unaligned", "subspace")),
+        "subspace_retrained_same_data": summarize(study.values("retrained", "subspace")),
+        "kernel_corr_aligned": summarize(study.values("aligned", "kernel_corr")),
+        "kernel_corr_unaligned": summarize(study.values("unaligned", "kernel_corr")),
+    }
+    verdict = rotation_verdict(*(study.values(kind, "subspace") for kind in ("aligned", "unaligned", "retrained")))
+    return measured, verdict
+
+
+def plot_rotation_eigenvectors(
+    models: Sequence[nn.Sequential], datasets: Sequence[Tensor], labels: Tensor, points: Tensor,
+    names: Sequence[str] = ("original", "rotated"), k: int = 3,
+) -> Figure:
+    """Fig. 1: per model, the ``k`` dominant MDS eigenvectors of its VQ kernel over ``points`` and its kernel on its data.
+
+    Args:
+        models: one 2-D model per row.
+        datasets: the training points ``(n, 2)`` of each model (drawn as black dots).
+        labels: labels ``(n,)`` used to order the kernels.
+        points: disc points ``(p, 2)`` from :func:`disc_grid`.
+        names: row names.
+        k: eigenvectors per row.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(models), k + 1, figsize=(3.25 * (k + 1), 3.1 * len(models)), squeeze=False)
+    for row, (model, x, name) in enumerate(zip(models, datasets, names)):
+        mds = code_mds(model, points, k=k)
+        for i in range(k):
+            plot_disc_field(points, mds.eigenvectors[:, i].float(), ax=axes[row, i],
+                            title=f"{name}: eigvec {i + 1}, λ/λ₁ = {mds.normalised[i]:.2f}")
+            axes[row, i].scatter(x[:, 0], x[:, 1], s=3, c="k", alpha=0.5)
+        plot_kernel(vq_distance(model, x), labels, ax=axes[row, k], title=f"{name}: VQ kernel, training data")
+    return fig
+
+
+def high_dim_study(seed: int, angle: float, epochs: int, n: int = 150, n_test: int = 300) -> tuple[dict, tuple]:
+    """Fig. 2 for one seed: embedding scores of VQ kernels and Euclidean distances on high-dimensional moons.
+
+    Data: :func:`mlpgeo.data.high_dim_moons` (``n`` points, seed ``seed``), a copy rotated by ``angle`` in
+    the signal plane (first two coordinates), ``n_test`` held-out points (seed ``seed + 1000``) and the
+    training labels shuffled (generator seeded by ``seed``). A ReLU MLP ``[100, 64, 64, 64, 1]`` is trained
+    (BCE, :func:`train_bce`) on each of: the data, the rotated data, the shuffled labels.
+
+    Args:
+        seed: data, initialisation and training seed.
+        angle: rotation angle in radians.
+        epochs: full-batch training epochs.
+        n: training points.
+        n_test: held-out points.
+
+    Returns:
+        ``(scores, (x, x_rot, y, nets))``: ``scores[kind]`` is :func:`embedding_scores` for kinds ``vq``,
+        ``vq_rot``, ``vq_shuffled``, ``euclidean`` (squared distance), ``vq_heldout``,
+        ``euclidean_heldout``; ``scores["test_accuracy"]`` is the classifier's held-out accuracy;
+        ``nets`` maps ``vq``, ``vq_rot``, ``vq_shuffled`` to the trained models.
+    """
+    from mlpgeo.data import high_dim_moons, rotate
+    from mlpgeo.models import accuracy
+
+    x, y = high_dim_moons(n, seed=seed)
+    x_rot = torch.cat([rotate(x[:, :2], angle), x[:, 2:]], 1)
+    x_test, y_test = high_dim_moons(n_test, seed=seed + 1000)
+    y_shuffled = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))]
+    scores, nets = {}, {}
+    for name, xx, yy in [("vq", x, y), ("vq_rot", x_rot, y), ("vq_shuffled", x, y_shuffled)]:
+        nets[name], _, _ = train_bce(xx, yy, [x.shape[1], 64, 64, 64, 1], seed, epochs)
+        scores[name] = embedding_scores(vq_distance(nets[name], xx), yy, seed=seed)
+    scores["euclidean"] = embedding_scores(torch.cdist(x, x).pow(2), y, seed=seed)
+    scores["vq_heldout"] = embedding_scores(vq_distance(nets["vq"], x_test), y_test, seed=seed)
+    scores["euclidean_heldout"] = embedding_scores(torch.cdist(x_test, x_test).pow(2), y_test, seed=seed)
+    scores["test_accuracy"] = accuracy(nets["vq"], x_test, y_test)
+    return scores, (x, x_rot, y, nets)
+
+
+def score_values(scores: Sequence[dict], kind: str, metric: str) -> list[float]:
+    """Per-seed ``scores[kind][metric]`` from a list of :func:`high_dim_study` scores."""
+    return [s[kind][metric] for s in scores]
+
+
+def mean_score(scores: Sequence[dict], kind: str, metric: str) -> float:
+    """Mean over seeds of ``scores[kind][metric]``."""
+    return float(np.mean(score_values(scores, kind, metric)))
+
+
+def high_dim_table(scores: Sequence[dict]) -> str:
+    """A text table: mean ± std of the four embedding scores for every kind of kernel."""
+    metrics = ("probe_acc", "silhouette", "effective_rank", "top2_share")
+    lines = [f"{'kernel':>18} | probe accuracy | silhouette | effective rank | top-2 share"]
+    for kind in ("vq", "vq_rot", "euclidean", "vq_heldout", "euclidean_heldout", "vq_shuffled"):
+        lines.append(f"{kind:>18} | " + " | ".join(format_mean_std(score_values(scores, kind, m)) for m in metrics))
+    return "\n".join(lines)
+
+
+def high_dim_claims(scores: Sequence[dict]) -> dict[str, tuple[dict, str]]:
+    """The three Fig. 2 claims: measured numbers and verdicts from the seed means of :func:`high_dim_study`.
+
+    Criteria (seed means): ``separation``: VQ probe accuracy >= 0.9 and Euclidean <= 0.7 -> reproduced,
+    else not. ``low_rank``: effective rank of VQ <= half the Euclidean one -> reproduced, else not.
+    ``geometry``: held-out VQ probe >= 0.9 and shuffled-label VQ probe < 0.9 -> reproduced; one of the two
+    -> partly; neither -> not reproduced.
+
+    Args:
+        scores: per-seed scores.
+
+    Returns:
+        ``{"separation" | "low_rank" | "geometry": (measured, verdict)}``.
+    """
+    from mlpgeo.report import summarize
+
+    def measured(*items: tuple[str, str, str]) -> dict:
+        return {name: summarize(score_values(scores, kind, metric)) for name, kind, metric in items}
+
+    separates = mean_score(scores, "vq", "probe_acc") >= 0.9 and mean_score(scores, "euclidean", "probe_acc") <= 0.7
+    low_rank = mean_score(scores, "vq", "effective_rank") <= 0.5 * mean_score(scores, "euclidean", "effective_rank")
+    geometry = mean_score(scores, "vq_heldout", "probe_acc") >= 0.9
+    memorised = mean_score(scores, "vq_shuffled", "probe_acc") >= 0.9
+    return {
+        "separation": (measured(("probe_acc_vq", "vq", "probe_acc"), ("probe_acc_vq_rotated", "vq_rot", "probe_acc"),
+                                ("probe_acc_euclidean", "euclidean", "probe_acc"), ("silhouette_vq", "vq", "silhouette"),
+                                ("silhouette_euclidean", "euclidean", "silhouette")),
+                       "reproduced" if separates else "not reproduced"),
+        "low_rank": (measured(("effective_rank_vq", "vq", "effective_rank"),
+                              ("effective_rank_euclidean", "euclidean", "effective_rank"),
+                              ("top2_share_vq", "vq", "top2_share"), ("top2_share_euclidean", "euclidean", "top2_share")),
+                     "reproduced" if low_rank else "not reproduced"),
+        "geometry": ({**measured(("probe_acc_vq_heldout", "vq_heldout", "probe_acc"),
+                                 ("probe_acc_vq_shuffled_labels", "vq_shuffled", "probe_acc")),
+                      "classifier_test_accuracy": summarize([s["test_accuracy"] for s in scores])},
+                     "reproduced" if geometry and not memorised
+                     else "partly reproduced" if geometry or not memorised else "not reproduced"),
+    }
+
+
+def plot_high_dim_embeddings(x: Tensor, x_rot: Tensor, y: Tensor, nets: dict[str, nn.Sequential]) -> Figure:
+    """Fig. 2: 2-D MDS (top) and the matrix (bottom) of the VQ kernel, its rotated-data twin and the squared Euclidean distance.
+
+    Args:
+        x: training points ``(n, d)``.
+        x_rot: rotated training points ``(n, d)``.
+        y: labels ``(n,)``.
+        nets: ``{"vq": model, "vq_rot": model, ...}`` from :func:`high_dim_study`.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7.5))
+    panels = [("VQ kernel", vq_distance(nets["vq"], x)), ("VQ kernel, rotated data", vq_distance(nets["vq_rot"], x_rot)),
+              ("squared Euclidean distance", torch.cdist(x, x).pow(2))]
+    for col, (name, d) in enumerate(panels):
+        plot_embedding(classical_mds(d, 2).embedding, y, ax=axes[0, col], title=f"MDS of the {name}")
+        plot_kernel(d, y, ax=axes[1, col], title=name)
+    return fig
+
+
+def plot_high_dim_controls(x: Tensor, y: Tensor, x_test: Tensor, y_test: Tensor, nets: dict[str, nn.Sequential], top: int = 40) -> Figure:
+    """Fig. 2 controls: MDS of held-out points, MDS under the shuffled-label net, and MDS spectra ``λ_i / λ_1``.
+
+    Args:
+        x: training points ``(n, d)``.
+        y: labels ``(n,)``.
+        x_test: held-out points ``(m, d)``.
+        y_test: held-out labels ``(m,)``.
+        nets: ``{"vq": model, "vq_shuffled": model, ...}`` from :func:`high_dim_study`.
+        top: eigenvalues shown in the spectrum panel.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    plot_embedding(classical_mds(vq_distance(nets["vq"], x_test), 2).embedding, y_test, ax=axes[0],
+                   title="VQ kernel MDS, 300 held-out points")
+    plot_embedding(classical_mds(vq_distance(nets["vq_shuffled"], x), 2).embedding, y, ax=axes[1],
+                   title="VQ MDS, net trained on shuffled labels\n(coloured by TRUE label)")
+    for name, d in [("VQ (train)", vq_distance(nets["vq"], x)), ("VQ (held-out)", vq_distance(nets["vq"], x_test)),
+                    ("Euclidean", torch.cdist(x, x).pow(2))]:
+        spectrum = mds_spectrum(d)
+        axes[2].plot(np.arange(1, top + 1), (spectrum[:top] / spectrum[0]).numpy(), marker=".", label=name)
+    axes[2].set(xlabel="eigenvalue index", ylabel="λ / λ₁", title="MDS spectra", yscale="log")
+    axes[2].legend()
+    return fig
+
+
+KERNEL_NAMES = ("Trained(4)", "Trained(6)", "Init(4)", "Init(6)")
+PAPER_COSINES = torch.tensor(
+    [[1.00, 0.55, 0.28, 0.38], [0.55, 1.00, 0.28, 0.40], [0.28, 0.28, 1.00, 0.87], [0.38, 0.40, 0.87, 1.00]],
+    dtype=torch.float64,
+)  # the paper's Fig. 3 table, order KERNEL_NAMES
+TABLE_PAIRS = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+
+
+@dataclass
+class MnistKernelStudy:
+    """Per-seed results of the Figs. 3-4 experiment (see :func:`mnist_kernel_study`).
+
+    Attributes:
+        primary: cosine tables at the primary reading (linear form, pooled median sigma^2) ``(s, 4, 4)``.
+        sweeps: per form, cosine tables over the sweep grid ``(s, g, 4, 4)``.
+        fits: per form, cosine tables over the finer fit grid ``(s, g', 4, 4)``.
+        accuracies: per seed, test accuracy of each trained net.
+        shown_kernels: the four VQ kernels of the first seed, each ``(n, n)``.
+        shown_sigma2: the primary sigma^2 of the first seed.
+    """
+
+    primary: Tensor
+    sweeps: dict[str, Tensor]
+    fits: dict[str, Tensor]
+    accuracies: list[dict[str, float]]
+    shown_kernels: list[Tensor]
+    shown_sigma2: float
+
+
+def mnist_kernel_study(
+    x_train: Tensor, y_train: Tensor, x_test: Tensor, y_test: Tensor, seeds: Sequence[int],
+    sweep: dict[str, Sequence[float]], fit_grid: dict[str, Sequence[float]], names: Sequence[str] = KERNEL_NAMES,
+) -> MnistKernelStudy:
+    """Figs. 3-4: cosine tables of heat kernels of 4- and 6-layer nets before and after training, per seed.
+
+    Per seed: :func:`depth_kernels` (depths 4 and 6, width 16); primary table = :func:`cosine_table` of
+    :func:`heat_kernel` ``exp(-d / sigma^2)`` with sigma^2 = :func:`median_sigma2` pooled over the four
+    kernels; and :func:`heat_cosine_sweep` over ``sweep[form]`` and ``fit_grid[form]`` for each form.
+
+    Args:
+        x_train: training inputs ``(n_train, d)``.
+        y_train: training labels ``(n_train,)``.
+        x_test: inputs the kernels are computed on ``(n, d)``.
+        y_test: their labels ``(n,)``.
+        seeds: one seed per repetition.
+        sweep: sigma^2 grid per form (``"linear"``, ``"squared"``).
+        fit_grid: finer sigma^2 grid per form, for :func:`fit_sigma2`.
+        names: kernel order of the tables.
+
+    Returns:
+        A :class:`MnistKernelStudy`.
+    """
+    primary, sweeps, fits, accuracies = [], {f: [] for f in sweep}, {f: [] for f in fit_grid}, []
+    shown_kernels, shown_sigma2 = [], float("nan")
+    for seed in seeds:
+        kernels, acc = depth_kernels(x_train, y_train, x_test, depths=(4, 6), width=16, seed=seed, y_test=y_test)
+        accuracies.append(acc)
+        ds = [kernels[name] for name in names]
+        sigma2 = median_sigma2(ds, "linear")
+        primary.append(cosine_table([heat_kernel(d, sigma2, "linear") for d in ds]))
+        for form in sweep:
+            sweeps[form].append(heat_cosine_sweep(ds, sweep[form], form))
+            fits[form].append(heat_cosine_sweep(ds, fit_grid[form], form))
+        if not shown_kernels:
+            shown_kernels, shown_sigma2 = ds, sigma2
+    return MnistKernelStudy(torch.stack(primary), {f: torch.stack(t) for f, t in sweeps.items()},
+                            {f: torch.stack(t) for f, t in fits.items()}, accuracies, shown_kernels, shown_sigma2)
+
+
+def fit_sigma2(
+    tables: Tensor, grid: Sequence[float], target: Tensor = PAPER_COSINES, pairs: Sequence[tuple[int, int]] = TABLE_PAIRS
+) -> tuple[float, float, Tensor]:
+    """The one sigma^2 of ``grid`` whose seed-mean cosine table best matches ``target`` on ``pairs``.
+
+    ``RMSE(g) = sqrt(mean_{(i,j) in pairs} (mean_s tables[s, g, i, j] - target[i, j])^2)``, minimised over ``g``.
+
+    Args:
+        tables: cosine tables ``(s, g, k, k)``.
+        grid: the ``g`` sigma^2 values.
+        target: the table to match ``(k, k)``.
+        pairs: the entries compared.
+
+    Returns:
+        ``(best sigma^2, its RMSE, the per-seed tables at it (s, k, k))``.
+    """
+    mean_tables = tables.mean(0)
+    rows, cols = zip(*pairs)
+    rmse = torch.stack([(t - target)[list(rows), list(cols)].pow(2).mean().sqrt() for t in mean_tables])
+    best = int(rmse.argmin())
+    return float(grid[best]), float(rmse[best]), tables[:, best]
+
+
+def best_fits(study: MnistKernelStudy, fit_grid: dict[str, Sequence[float]]) -> tuple[dict[str, tuple[float, float, Tensor]], str]:
+    """:func:`fit_sigma2` for each heat-kernel form, and the form with the smallest RMSE.
+
+    Args:
+        study: the output of :func:`mnist_kernel_study`.
+        fit_grid: the grid each form's ``study.fits`` was computed on.
+
+    Returns:
+        ``({form: (sigma2, rmse, tables (s, 4, 4))}, best form)``.
+    """
+    fits = {form: fit_sigma2(study.fits[form], fit_grid[form]) for form in fit_grid}
+    return fits, min(fits, key=lambda form: fits[form][1])
+
+
+def trained_alike_claim(primary: Tensor, sweeps: dict[str, Tensor]) -> tuple[dict, str]:
+    """Verdict on "trained kernels are more alike than each is to its initialisation" (Fig. 3).
+
+    Holds for a table when ``cos(T4, T6) > max(cos(T4, I4), cos(T6, I6))``. Reproduced if it holds for
+    every seed at the primary reading *and* the seed-mean tables satisfy it at >= 75% of the unsaturated
+    sweep values of both forms (:func:`claim_holds_fraction`); partly if one of the two; else not.
+
+    Args:
+        primary: per-seed primary tables ``(s, 4, 4)``.
+        sweeps: per form, per-seed sweep tables ``(s, g, 4, 4)``.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    holds_primary = bool((primary[:, 0, 1] > torch.maximum(primary[:, 0, 2], primary[:, 1, 3])).all())
+    fractions = {form: claim_holds_fraction(tables.mean(0)) for form, tables in sweeps.items()}
+    sweep_ok = all(f >= 0.75 for f, _ in fractions.values())
+    verdict = ("reproduced" if holds_primary and sweep_ok
+               else "partly reproduced" if holds_primary or sweep_ok else "not reproduced")
+    measured = {
+        "cos_T4_T6": summarize(primary[:, 0, 1]),
+        "cos_T4_I4": summarize(primary[:, 0, 2]),
+        "cos_T6_I6": summarize(primary[:, 1, 3]),
+        "holds_all_seeds_primary": float(holds_primary),
+        **{f"sweep_fraction_{form}": fractions[form][0] for form in sweeps},
+    }
+    return measured, verdict
+
+
+def trained_vs_inits_claim(primary: Tensor) -> tuple[dict, str]:
+    """Reading (a): ``cos(T4, T6) > cos(I4, I6)`` for every seed -> reproduced, else not reproduced.
+
+    Args:
+        primary: per-seed primary tables ``(s, 4, 4)``.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    holds = bool((primary[:, 0, 1] > primary[:, 2, 3]).all())
+    measured = {"cos_T4_T6": summarize(primary[:, 0, 1]), "cos_I4_I6": summarize(primary[:, 2, 3])}
+    return measured, "reproduced" if holds else "not reproduced"
+
+
+def entry_tolerance(values: Tensor) -> float:
+    """``max(0.05, 2 std)`` (sample std) of per-seed values ``(s,)``; 0.05 for a single seed."""
+    return max(0.05, 2 * float(values.std())) if len(values) > 1 else 0.05
+
+
+def table_entry_verdict(ours: Tensor, fitted: Tensor, paper: float) -> str:
+    """Verdict on one table entry: reproduced if ``|mean(ours) - paper| <= tolerance(ours)``; partly if that
+    holds for the values at the fitted sigma^2; else not (tolerance: :func:`entry_tolerance`).
+
+    Args:
+        ours: per-seed values at the primary reading ``(s,)``.
+        fitted: per-seed values at the fitted sigma^2 ``(s,)``.
+        paper: the paper's value.
+
+    Returns:
+        The verdict string.
+    """
+    if abs(float(ours.mean()) - paper) <= entry_tolerance(ours):
+        return "reproduced"
+    return "partly reproduced" if abs(float(fitted.mean()) - paper) <= entry_tolerance(fitted) else "not reproduced"
+
+
+def plot_sigma_sweep(
+    sweeps: dict[str, Tensor], grids: dict[str, Sequence[float]], paper: Tensor = PAPER_COSINES,
+    names: Sequence[str] = KERNEL_NAMES, pairs: Sequence[tuple[int, int]] = TABLE_PAIRS,
+) -> Figure:
+    """Fig. 4: cosine similarity of each pair of heat kernels against sigma^2, one panel per form.
+
+    Args:
+        sweeps: per form, per-seed tables ``(s, g, 4, 4)``.
+        grids: per form, the ``g`` sigma^2 values.
+        paper: the paper's table (dotted lines).
+        names: kernel names.
+        pairs: the pairs drawn.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(12, 4), squeeze=False)
+    for ax, (form, tables) in zip(axes[0], sweeps.items()):
+        for k, (i, j) in enumerate(pairs):
+            values = tables[:, :, i, j]
+            ax.errorbar(grids[form], values.mean(0), yerr=values.std(0) if len(tables) > 1 else None, marker=".",
+                        color=color(k), label=f"{names[i]} vs {names[j]}", capsize=2)
+            ax.axhline(float(paper[i, j]), color=color(k), ls=":", lw=1)
+        ax.set(xscale="log", xlabel="σ²", ylabel="cosine similarity",
+               title="h = exp(−d / σ²)  (section 3.1)" if form == "linear" else "h = exp(−d² / σ²)  (appendix A.2)")
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def lemma_study(
+    seeds: Sequence[int], archs: dict[str, Sequence[Sequence[int]]], points: Tensor, x: Tensor, labels: Tensor,
+    epochs: int = 300, lr: float = 3e-3,
+) -> list[dict]:
+    """:func:`lemma_check` for every seed, architecture and state (random, trained on ``(x, labels)`` with BCE).
+
+    Args:
+        seeds: initialisation/training seeds.
+        archs: ``{kind: [widths, ...]}``, e.g. ``{"shallow": [[2, 16, 1]], "deep": [[2, 8, 8, 1]]}``.
+        points: sample points ``(n, 2)`` in [-1, 1]^2.
+        x: 2-D training points ``(m, 2)``.
+        labels: their 0/1 labels ``(m,)``.
+        epochs: full-batch training epochs.
+        lr: Adam learning rate.
+
+    Returns:
+        One dict per network: ``kind``, ``widths``, ``trained``, ``seed`` and the :func:`lemma_check` numbers.
+    """
+    from mlpgeo.models import mlp, train
+
+    rows = []
+    for seed in seeds:
+        for kind, widths_list in archs.items():
+            for widths in widths_list:
+                for trained in (False, True):
+                    model = mlp(list(widths), seed=seed)
+                    if trained:
+                        train(model, x, labels.float(), loss="bce", epochs=epochs, lr=lr, seed=seed, progress=False)
+                    rows.append({"kind": kind, "widths": widths, "trained": trained, "seed": seed,
+                                 **lemma_check(model, points)})
+    return rows
+
+
+def lemma_table(rows: Sequence[dict]) -> str:
+    """A text table of :func:`lemma_study` rows."""
+    lines = [f"{'net':>22} {'trained':>7} | regions | edges | multi-bit edges | d=dΩ (points) | d<dΩ | d>dΩ | max gap | d<dΩ (regions)"]
+    for r in rows:
+        lines.append(f"{str(r['widths']):>22} {str(r['trained']):>7} | {r['regions']:7d} | {r['edges']:5d} | "
+                     f"{r['edges_multi_bit']:15d} | {r['equal_frac']:13.3f} | {r['less_frac']:.3f} | "
+                     f"{r['greater_frac']:.3f} | {r['max_gap']:7.0f} | {r['region_less_frac']:.3f}")
+    return "\n".join(lines)
+
+
+def lemma1_claim(rows: Sequence[dict]) -> tuple[dict, str]:
+    """Lemma 1 on the ``kind == "shallow"`` rows: reproduced iff d = d_Omega for all point and region pairs of every net.
+
+    Args:
+        rows: :func:`lemma_study` rows.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    shallow = [r for r in rows if r["kind"] == "shallow"]
+    holds = all(r["equal_frac"] == 1.0 and r["region_equal_frac"] == 1.0 for r in shallow)
+    measured = {"networks": len(shallow), "min_equal_frac_points": min(r["equal_frac"] for r in shallow),
+                "min_equal_frac_regions": min(r["region_equal_frac"] for r in shallow),
+                "multi_bit_edges": sum(r["edges_multi_bit"] for r in shallow)}
+    return measured, "reproduced" if holds else "not reproduced"
+
+
+def lemma2_claim(rows: Sequence[dict]) -> tuple[dict, str]:
+    """Lemma 2 on the ``kind == "deep"`` rows: d <= d_Omega everywhere (points and regions) and d < d_Omega
+    for some pairs -> reproduced; only the bound -> partly; a violation -> not reproduced.
+
+    Args:
+        rows: :func:`lemma_study` rows.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    deep = [r for r in rows if r["kind"] == "deep"]
+    bound = all(r["greater_frac"] == 0.0 and r["region_greater_frac"] == 0.0 for r in deep)
+    measured = {"networks": len(deep), "max_greater_frac": max(max(r["greater_frac"], r["region_greater_frac"]) for r in deep),
+                "less_frac_points": summarize([r["less_frac"] for r in deep]),
+                "less_frac_regions": summarize([r["region_less_frac"] for r in deep]),
+                "max_gap": max(r["max_gap"] for r in deep)}
+    verdict = ("reproduced" if bound and any(r["less_frac"] > 0 for r in deep)
+               else "partly reproduced" if bound else "not reproduced")
+    return measured, verdict
+
+
+def width1_study(depths: Sequence[int]) -> dict[str, list]:
+    """The appendix's width-1 chains for each ``L`` in ``depths``: the printed map ``2z - ReLU(2z - 1)`` and
+    the tent map ``2z - 2 ReLU(2z - 1)`` (:func:`skip_chain_partition` with ``scale=-2``).
+
+    Args:
+        depths: chain lengths ``L``.
+
+    Returns:
+        ``depths``; ``printed`` and ``tent`` interval counts; ``tent_max_d`` and ``tent_max_d_omega``: the
+        largest VQ and partition distance between the tent chain's intervals.
+    """
+    printed = [skip_chain_partition(L) for L in depths]
+    tent = [skip_chain_partition(L, scale=-2.0) for L in depths]
+    return {
+        "depths": list(depths),
+        "printed": [len(c) for c in printed],
+        "tent": [len(c) for c in tent],
+        "tent_max_d": [float(c.vq_distance().max()) for c in tent],
+        "tent_max_d_omega": [float(c.partition_distance().max()) for c in tent],
+    }
+
+
+def width1_claim(study: dict[str, list]) -> tuple[dict, str]:
+    """Verdict on "L width-1 layers make 2^L intervals": reproduced if the printed map gives ``2^L`` for every
+    L; partly if only the tent map does, with ``max d <= L`` and ``max d_Omega = 2^L - 1``; else not.
+
+    Args:
+        study: the output of :func:`width1_study`.
+
+    Returns:
+        ``(measured, verdict)`` (measured at the largest L).
+    """
+    powers = [2**L for L in study["depths"]]
+    printed_ok = study["printed"] == powers
+    tent_ok = study["tent"] == powers and all(
+        d <= L and d_omega == 2**L - 1 for L, d, d_omega in zip(study["depths"], study["tent_max_d"], study["tent_max_d_omega"]))
+    L = study["depths"][-1]
+    measured = {f"intervals_printed_L{L}": study["printed"][-1], f"intervals_tent_L{L}": study["tent"][-1],
+                f"max_d_tent_L{L}": study["tent_max_d"][-1], f"max_d_omega_tent_L{L}": study["tent_max_d_omega"][-1]}
+    return measured, "reproduced" if printed_ok else "partly reproduced" if tent_ok else "not reproduced"
+
+
+def plot_width1_chain(study: dict[str, list]) -> Figure:
+    """Intervals of the printed and the tent chain against ``L`` (left); the tent chain's max d and d_Omega (right).
+
+    Args:
+        study: the output of :func:`width1_study`.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    depths = study["depths"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    axes[0].plot(depths, study["printed"], marker="o", label="printed: 2z − ReLU(2z − 1)")
+    axes[0].plot(depths, study["tent"], marker="s", label="tent: 2z − 2 ReLU(2z − 1)")
+    axes[0].plot(depths, [2**L for L in depths], ls=":", color="k", label="$2^L$")
+    axes[0].set(yscale="log", xlabel="L (layers of one neuron)", ylabel="intervals of [0, 1]", title="pieces of the L-fold composition")
+    axes[0].legend()
+    axes[1].plot(depths, study["tent_max_d"], marker="o", label="max VQ distance d (tent)")
+    axes[1].plot(depths, study["tent_max_d_omega"], marker="s", label="max partition distance $d_\\Omega$ (tent)")
+    axes[1].set(yscale="log", xlabel="L", ylabel="distance", title="d ≤ L while $d_\\Omega$ = $2^L$ − 1")
+    axes[1].legend()
+    return fig
+
+
+def table_entry_claims(
+    primary: Tensor, fitted: Tensor, fit_label: str, names: Sequence[str] = KERNEL_NAMES,
+    paper: Tensor = PAPER_COSINES, pairs: Sequence[tuple[int, int]] = TABLE_PAIRS,
+) -> list[tuple[str, str, float, dict, str]]:
+    """One claim per entry of the paper's Fig. 3 table, judged by :func:`table_entry_verdict`.
+
+    Args:
+        primary: per-seed tables at the primary reading ``(s, 4, 4)``.
+        fitted: per-seed tables at the fitted sigma^2 ``(s, 4, 4)``.
+        fit_label: key of the fitted numbers in ``measured``, e.g. ``"fitted_linear_sigma2_3.1"``.
+        names: kernel names in table order.
+        paper: the paper's table ``(4, 4)``.
+        pairs: the entries judged.
+
+    Returns:
+        ``[(claim id, claim, paper value, measured, verdict), ...]`` in the order of ``pairs``.
+    """
+    from mlpgeo.report import summarize
+
+    claims = []
+    for i, j in pairs:
+        value = float(paper[i, j])
+        claim_id = f"fig3-table-{names[i]}-{names[j]}".lower().replace("(", "").replace(")", "")
+        measured = {"primary": summarize(primary[:, i, j]), fit_label: summarize(fitted[:, i, j])}
+        claims.append((claim_id, f"Fig. 3 table entry cos({names[i]}, {names[j]}).", value, measured,
+                       table_entry_verdict(primary[:, i, j], fitted[:, i, j], value)))
+    return claims

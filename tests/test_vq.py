@@ -320,3 +320,141 @@ def test_pooled_median_sigma2():
     c = torch.tensor([[0.0, 5.0], [5.0, 0.0]])
     assert vq.median_sigma2([a, b, c]) == 3.0
     assert vq.median_sigma2([a, b, c], "squared") == 9.0
+
+
+# --------------------------------------------------------------------------------------------------
+# The report's experiment helpers and verdict criteria
+# --------------------------------------------------------------------------------------------------
+
+
+def test_format_mean_std_uses_sample_std():
+    assert vq.format_mean_std([1.0, 2.0, 3.0]) == "2.000 ± 1.000"
+    assert vq.format_mean_std([0.5]) == "0.500 ± 0.000"
+
+
+def test_rotation_verdict_three_outcomes():
+    retrained = [0.9, 0.8, 0.7]  # mean 0.8, std 0.1 -> bar 0.6
+    assert vq.rotation_verdict([0.7, 0.6, 0.65], [0.1, 0.2, 0.3], retrained) == "reproduced"
+    assert vq.rotation_verdict([0.5, 0.5, 0.5], [0.1, 0.2, 0.3], retrained) == "partly reproduced"
+    assert vq.rotation_verdict([0.9, 0.1, 0.9], [0.1, 0.2, 0.3], retrained) == "not reproduced"
+
+
+def test_fit_sigma2_picks_the_grid_point_matching_the_target():
+    target = vq.PAPER_COSINES
+    far = torch.ones(4, 4, dtype=torch.float64)
+    # two seeds, three grid points; grid point 1 equals the target on average (+/- 0.01 per seed)
+    tables = torch.stack([torch.stack([far, target + d, far * 0.5]) for d in (0.01, -0.01)])
+    sigma2, rmse, best = vq.fit_sigma2(tables, [0.1, 1.0, 10.0])
+    assert sigma2 == 1.0 and rmse == pytest.approx(0.0, abs=1e-12)
+    assert torch.equal(best, tables[:, 1])
+    # RMSE of a constant offset over the six pairs is that offset
+    _, rmse_off, _ = vq.fit_sigma2((target + 0.2)[None, None], [1.0])
+    assert rmse_off == pytest.approx(0.2)
+
+
+def cosine_tables(t4_t6: float, t4_i4: float, t6_i6: float, i4_i6: float) -> torch.Tensor:
+    """A symmetric 4 x 4 table in the order Trained(4), Trained(6), Init(4), Init(6)."""
+    t = torch.eye(4, dtype=torch.float64)
+    for (i, j), v in zip([(0, 1), (0, 2), (1, 3), (2, 3)], [t4_t6, t4_i4, t6_i6, i4_i6]):
+        t[i, j] = t[j, i] = v
+    t[0, 3] = t[3, 0] = t[1, 2] = t[2, 1] = 0.3
+    return t
+
+
+def test_trained_alike_claim_criteria():
+    holds, fails = cosine_tables(0.6, 0.3, 0.4, 0.9), cosine_tables(0.2, 0.3, 0.4, 0.9)
+    primary = torch.stack([holds, holds])
+    good_sweep = {"linear": torch.stack([holds, holds])[None].expand(2, 2, 4, 4).clone(),
+                  "squared": torch.stack([holds, holds])[None].expand(2, 2, 4, 4).clone()}
+    measured, verdict = vq.trained_alike_claim(primary, good_sweep)
+    assert verdict == "reproduced" and measured["holds_all_seeds_primary"] == 1.0
+    assert measured["sweep_fraction_linear"] == 1.0
+    bad_sweep = {form: torch.stack([fails, fails])[None].expand(2, 2, 4, 4).clone() for form in good_sweep}
+    assert vq.trained_alike_claim(primary, bad_sweep)[1] == "partly reproduced"
+    assert vq.trained_alike_claim(torch.stack([holds, fails]), bad_sweep)[1] == "not reproduced"
+    # reading (a): cos(T4, T6) > cos(I4, I6)
+    assert vq.trained_vs_inits_claim(primary)[1] == "not reproduced"
+    assert vq.trained_vs_inits_claim(torch.stack([cosine_tables(0.95, 0.3, 0.4, 0.9)]))[1] == "reproduced"
+
+
+def test_table_entry_verdict_tolerance():
+    assert vq.entry_tolerance(torch.tensor([0.5])) == 0.05
+    assert vq.entry_tolerance(torch.tensor([0.0, 0.2])) == pytest.approx(2 * 0.2 / 2**0.5)
+    ours, fitted = torch.tensor([0.50, 0.52]), torch.tensor([0.30, 0.31])
+    assert vq.table_entry_verdict(ours, fitted, 0.55) == "reproduced"
+    assert vq.table_entry_verdict(fitted, ours, 0.55) == "partly reproduced"
+    assert vq.table_entry_verdict(fitted, fitted, 0.55) == "not reproduced"
+
+
+def lemma_row(kind: str, equal: float, less: float, greater: float, multi_bit: int = 0) -> dict:
+    return {"kind": kind, "equal_frac": equal, "less_frac": less, "greater_frac": greater, "max_gap": 2.0,
+            "region_equal_frac": equal, "region_less_frac": less, "region_greater_frac": greater,
+            "edges_multi_bit": multi_bit}
+
+
+def test_lemma_claims():
+    rows = [lemma_row("shallow", 1.0, 0.0, 0.0), lemma_row("deep", 0.8, 0.2, 0.0), lemma_row("deep", 1.0, 0.0, 0.0)]
+    measured, verdict = vq.lemma1_claim(rows)
+    assert verdict == "reproduced" and measured["networks"] == 1
+    measured, verdict = vq.lemma2_claim(rows)
+    assert verdict == "reproduced" and measured["networks"] == 2 and measured["max_greater_frac"] == 0.0
+    assert vq.lemma2_claim([lemma_row("deep", 1.0, 0.0, 0.0)])[1] == "partly reproduced"
+    assert vq.lemma2_claim([lemma_row("deep", 0.9, 0.0, 0.1)])[1] == "not reproduced"
+    assert vq.lemma1_claim([lemma_row("shallow", 0.99, 0.01, 0.0)])[1] == "not reproduced"
+
+
+def test_lemma_study_on_tiny_networks():
+    points = torch.rand(20, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    x, y = torch.tensor([[-0.5, 0.0], [0.5, 0.0]]), torch.tensor([0, 1])
+    rows = vq.lemma_study([0], {"shallow": [[2, 4, 1]]}, points, x, y, epochs=5)
+    assert [r["trained"] for r in rows] == [False, True]
+    assert all(r["equal_frac"] == 1.0 for r in rows)  # Lemma 1
+    assert vq.lemma_table(rows).count("\n") == 2
+
+
+def test_width1_study_and_claim():
+    study = vq.width1_study(range(1, 6))
+    assert study["printed"] == [L + 1 for L in range(1, 6)]  # the printed map: L + 1 intervals
+    assert study["tent"] == [2**L for L in range(1, 6)]
+    assert study["tent_max_d_omega"] == [2**L - 1 for L in range(1, 6)]
+    measured, verdict = vq.width1_claim(study)
+    assert verdict == "partly reproduced" and measured["intervals_tent_L5"] == 32
+    assert vq.width1_claim({**study, "printed": study["tent"]})[1] == "reproduced"
+    assert vq.width1_claim({**study, "tent": study["printed"]})[1] == "not reproduced"
+
+
+def test_high_dim_claims_criteria():
+    def scores(vq_acc, euclid_acc, rank_vq, rank_euclid, heldout, shuffled):
+        s = {"probe_acc": 0.0, "silhouette": 0.1, "effective_rank": 1.0, "top2_share": 0.5}
+        return {"vq": {**s, "probe_acc": vq_acc, "effective_rank": rank_vq}, "vq_rot": s,
+                "euclidean": {**s, "probe_acc": euclid_acc, "effective_rank": rank_euclid},
+                "vq_heldout": {**s, "probe_acc": heldout}, "vq_shuffled": {**s, "probe_acc": shuffled},
+                "test_accuracy": 0.5}
+
+    claims = vq.high_dim_claims([scores(1.0, 0.5, 2.0, 10.0, 0.95, 0.5)] * 2)
+    assert {k: v[1] for k, v in claims.items()} == {
+        "separation": "reproduced", "low_rank": "reproduced", "geometry": "reproduced"}
+    claims = vq.high_dim_claims([scores(1.0, 0.8, 6.0, 10.0, 0.5, 1.0)] * 2)
+    assert {k: v[1] for k, v in claims.items()} == {
+        "separation": "not reproduced", "low_rank": "not reproduced", "geometry": "not reproduced"}
+    assert vq.high_dim_claims([scores(1.0, 0.5, 2.0, 10.0, 0.5, 0.5)])["geometry"][1] == "partly reproduced"
+    assert claims["separation"][0]["probe_acc_euclidean"]["mean"] == pytest.approx(0.8)
+
+
+def test_train_bce_fits_separable_points():
+    x = torch.tensor([[-1.0, 0.0], [-0.8, 0.1], [0.8, 0.0], [1.0, -0.1]])
+    y = torch.tensor([0, 0, 1, 1])
+    model, loss, acc = vq.train_bce(x, y, [2, 8, 1], seed=0, epochs=200, lr=1e-2)
+    assert acc == 1.0 and loss < 0.1
+    again, loss_again, _ = vq.train_bce(x, y, [2, 8, 1], seed=0, epochs=200, lr=1e-2)
+    assert loss_again == loss  # deterministic
+
+
+def test_table_entry_claims_ids_and_verdicts():
+    primary = vq.PAPER_COSINES[None].repeat(3, 1, 1)
+    claims = vq.table_entry_claims(primary, primary - 0.3, "fitted")
+    assert [c[0] for c in claims][:2] == ["fig3-table-trained4-trained6", "fig3-table-trained4-init4"]
+    assert len(claims) == 6 and all(c[4] == "reproduced" for c in claims)
+    assert claims[0][2] == 0.55 and claims[0][3]["fitted"]["mean"] == pytest.approx(0.25)
+    claims = vq.table_entry_claims(primary + 0.3, primary, "fitted")
+    assert all(c[4] == "partly reproduced" for c in claims)
