@@ -72,6 +72,36 @@ __all__ = [
     "partition_trajectory",
     "plot_boundary",
     "output_line",
+    "rule_verdict",
+    "mean_over_seeds",
+    "summarize_runs",
+    "toy_hash_experiment",
+    "all_sign_codes",
+    "mnist_code_experiment",
+    "depth_experiment",
+    "bias_experiment",
+    "refinement_experiment",
+    "snapshot_model",
+    "plot_partition",
+    "plot_code_counts",
+    "plot_seed_bars",
+    "plot_depth_counts",
+    "plot_trajectories",
+    "format_table",
+    "claim_five_neurons",
+    "claim_few_hold_data",
+    "claim_few_codes_used",
+    "claim_one_point_per_region",
+    "claim_more_neurons",
+    "claim_depth_refines",
+    "typical_count_ratios",
+    "claim_typical_counts",
+    "claim_no_bias_origin",
+    "claim_no_bias_regularises",
+    "claim_learning_moves",
+    "claim_boundary_concentration",
+    "depth_study",
+    "bias_study",
 ]
 
 
@@ -412,7 +442,7 @@ class Regions(Sequence):
         tol: the tolerance used.
     """
 
-    def __init__(self, partition: Partition, layers: list[Layer], E: np.ndarray, bounds, tol: float) -> None:
+    def __init__(self, partition: Partition, layers: list[Layer], E: np.ndarray, bounds: tuple[float, float, float, float], tol: float) -> None:
         self.bounds = bounds
         self.tol = tol
         self._layers = layers
@@ -545,7 +575,7 @@ def _hamming_one_pairs(codes: np.ndarray) -> np.ndarray:
     return np.concatenate(pairs, axis=0)
 
 
-def _adjacency(codes, V, count, tol, bounds) -> np.ndarray:
+def _adjacency(codes: np.ndarray, V: np.ndarray, count: np.ndarray, tol: float, bounds: tuple[float, float, float, float]) -> np.ndarray:
     pairs = _hamming_one_pairs(codes)
     if len(pairs) == 0:
         return pairs
@@ -633,7 +663,9 @@ def count_regions_plane(
     Exact: the plane is cut as a spherical polygon (points at infinity included), so no box is involved.
 
     Args:
-        model: a ReLU / LeakyReLU MLP. plane: as in :func:`linear_regions_2d`. tol: on-line tolerance.
+        model: a ReLU / LeakyReLU MLP.
+        plane: as in :func:`linear_regions_2d`.
+        tol: on-line tolerance.
 
     Returns:
         The region count.
@@ -821,8 +853,11 @@ def local_complexity(
     an approximation deeper). The count is summed over layers.
 
     Args:
-        model: a ReLU / LeakyReLU MLP. x: ``(n, d_in)`` points. radius: the cross-polytope radius.
-        n_directions: ``P`` (default ``d_in``, at most ``d_in``). seed: seed of the random directions.
+        model: a ReLU / LeakyReLU MLP.
+        x: ``(n, d_in)`` points.
+        radius: the cross-polytope radius.
+        n_directions: ``P`` (default ``d_in``, at most ``d_in``).
+        seed: seed of the random directions.
 
     Returns:
         ``(n,)`` int counts (average them for the paper's LC).
@@ -970,16 +1005,32 @@ def plot_regions(
     return ax
 
 
-def plot_lines(model: nn.Module, bounds: Sequence[float], ax: Any = None, layer: int = 0, **kwargs: Any) -> Any:
+def plot_lines(model: nn.Module, bounds: Sequence[float], ax: Any = None, layer: int = 1, **kwargs: Any) -> Any:
     """Draw the lines ``w_j . x + b_j = 0`` of the neurons of one hidden layer acting on the 2-D input.
 
     Only the first hidden layer's neurons are straight lines of the input (deeper neurons bend at every
-    earlier line: draw them with :func:`plot_regions`); ``layer`` must be 0.
+    earlier line: draw them with :func:`plot_regions`); ``layer`` must be 1 (hidden layers are 1-based).
+
+    Args:
+        model: a ReLU MLP with a 2-D input.
+        bounds: ``(xmin, xmax, ymin, ymax)``.
+        ax: matplotlib Axes (default: a new figure).
+        layer: hidden layer, 1-based; only 1 is supported.
+        **kwargs: passed to ``ax.plot``.
+
+    Returns:
+        The Axes.
+
+    Raises:
+        ValueError: ``layer`` other than 1, or an input that is not 2-D.
     """
     import matplotlib.pyplot as plt
 
-    if layer != 0:
-        raise ValueError("only the first hidden layer's neurons are straight lines of the input; use layer=0.")
+    if layer != 1:
+        raise ValueError(
+            f"only the first hidden layer's neurons are straight lines of the input; use layer=1 "
+            f"(hidden layers are 1-based), got layer={layer!r}."
+        )
     layers = network_layers(model)
     if layers[0].W.shape[1] != 2:
         raise ValueError("plot_lines needs a 2-D input.")
@@ -1082,9 +1133,12 @@ def partition_trajectory(
     Args:
         model: a network of the snapshots' architecture (its weights are not changed).
         snapshots: ``(epoch, state_dict)`` pairs (``History.snapshots``).
-        x: ``(n, 2)`` data. bounds: the box. radius: local-complexity radius.
-        output, threshold: the decision boundary ``f_output = threshold`` (``threshold`` 0 for a single
-            logit; for two logits pass a model whose output 0 is their difference).
+        x: ``(n, 2)`` data.
+        bounds: the box ``(xmin, xmax, ymin, ymax)``.
+        radius: local-complexity radius.
+        output: the output unit whose level set ``f_output = threshold`` is the decision boundary.
+        threshold: the level (0 for a single logit; for two logits pass a model whose output 0 is their
+            difference).
 
     Returns:
         Lists over snapshots: ``"epoch"``, ``"regions"``, ``"regions_with_data"``, ``"boundary_regions"``
@@ -1124,7 +1178,7 @@ def partition_trajectory(
             out["same_code"].append(1.0)
             out["map_change"].append(0.0)
         else:
-            motion = hyperplane_motion(previous, net)
+            motion = hyperplane_motion(previous, net, layer=1)
             out["angle"].append(float(np.degrees(motion["angle"]).mean()))
             out["shift"].append(float(np.abs(motion["shift"]).mean()))
             change = map_change(previous, net, torch.as_tensor(x, dtype=torch.float32))
@@ -1149,3 +1203,699 @@ def plot_boundary(
     kwargs.setdefault("linewidths", 1.8)
     ax.add_collection(LineCollection(segments, **kwargs))
     return ax
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Experiments of the hashing report (one function per experiment; the notebook only calls and plots)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def rule_verdict(holds: bool, partly: bool = False) -> str:
+    """A verdict from a stated rule: ``"reproduced"`` if ``holds``, else ``"partly reproduced"`` if ``partly``,
+    else ``"not reproduced"``.
+
+    Args:
+        holds: the rule's condition for "reproduced" is met.
+        partly: the rule's weaker condition for "partly reproduced" is met.
+
+    Returns:
+        The verdict string.
+    """
+    return "reproduced" if holds else ("partly reproduced" if partly else "not reproduced")
+
+
+def mean_over_seeds(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Per-key mean of a list of per-seed result dicts (all with the same numeric keys).
+
+    Args:
+        runs: one dict per seed.
+
+    Returns:
+        ``{key: mean over seeds}``.
+    """
+    return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+
+
+def summarize_runs(runs: Sequence[dict[str, Any]], keys: Sequence[str] | None = None) -> dict[str, Any]:
+    """``report.summarize`` (mean, std, n, values) of each key over a list of per-seed result dicts.
+
+    Args:
+        runs: one dict per seed.
+        keys: the keys to summarise (default: all keys of the first run).
+
+    Returns:
+        ``{key: summarize([run[key] for run in runs])}``.
+    """
+    from mlpgeo.report import summarize
+
+    return {k: summarize([r[k] for r in runs]) for k in (keys if keys is not None else runs[0])}
+
+
+def _train_quietly(model: nn.Module, x: torch.Tensor, y: torch.Tensor, **kwargs: Any) -> Any:
+    from mlpgeo.models import train
+
+    return train(model, x, y, progress=False, **kwargs)
+
+
+def toy_hash_experiment(seed: int, bounds: Sequence[float]) -> dict[str, Any]:
+    """Section 1: a ``2 -> 5 -> 2`` ReLU network trained on two moons (300 points, noise 0.1; Adam, lr 0.02,
+    300 full-batch epochs), with its exact regions.
+
+    Args:
+        seed: seed of the data and of the initialisation.
+        bounds: the box ``(xmin, xmax, ymin, ymax)`` in which regions are counted.
+
+    Returns:
+        ``{"seed", "model", "x" (300, 2), "y" (300,), "regions"`` (:class:`Regions` in the box), ``"plane"``
+        (whole-plane count), ``"box"`` (count in the box), ``"with_data"`` (box regions holding a point),
+        ``"acc"`` (training accuracy)``}``.
+    """
+    from mlpgeo import data, models
+
+    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    model = models.mlp([2, 5, 2], seed=seed)
+    _train_quietly(model, x, y, lr=2e-2, epochs=300)
+    box_regions = linear_regions_2d(model, bounds)
+    summary = region_summary(box_regions, x)
+    return dict(seed=seed, model=model, x=x, y=y, regions=box_regions, plane=count_regions_plane(model),
+                box=summary["regions"], with_data=summary["with_data"], acc=models.accuracy(model, x, y))
+
+
+def all_sign_codes(width: int, seed: int) -> int:
+    """Distinct codes of a random square ReLU layer ``width -> width`` on ``2^width`` inputs chosen to realise
+    every sign pattern.
+
+    For ``z = W x + b`` with ``W`` invertible, ``x_t = W^{-1} (t - b)`` has pre-activation ``t``; taking
+    ``t`` over ``{-1, 1}^width`` gives every code once, so the result is ``2^width`` (all codes are
+    possible once the input dimension is at least the width).
+
+    Args:
+        width: neurons (= input dimension).
+        seed: seed of the layer ``models.mlp([width, width, 1], seed=seed)``.
+
+    Returns:
+        The number of distinct codes the network assigns to the ``2^width`` inputs.
+    """
+    from mlpgeo import models, patterns
+
+    layer = models.mlp([width, width, 1], seed=seed)
+    W, b = layer[0].weight.detach().double(), layer[0].bias.detach().double()
+    t = torch.tensor(list(np.ndindex(*(2,) * width)), dtype=torch.float64) * 2 - 1
+    z = torch.linalg.solve(W, (t - b).T).T.float()
+    return code_statistics(patterns.concat_codes(patterns.activation_patterns(layer, z)))["distinct"]
+
+
+def mnist_code_experiment(
+    widths: Sequence[int], seed: int, train_set: tuple[torch.Tensor, torch.Tensor],
+    test_set: tuple[torch.Tensor, torch.Tensor], epochs: int,
+) -> dict[str, Any]:
+    """Section 2: train one MNIST MLP (Adam, lr 1e-3, batch 128) and hash its training set.
+
+    Args:
+        widths: layer widths, e.g. ``[784, 64, 10]``.
+        seed: seed of the initialisation and of the batch order.
+        train_set: ``(x (n, 784), y (n,))`` training digits.
+        test_set: ``(x, y)`` test digits.
+        epochs: training epochs.
+
+    Returns:
+        :func:`code_statistics` of the training codes (with labels) plus ``"test_acc"`` and ``"log2_upper"``
+        (log2 of :func:`deep_upper_bound` for the hidden widths).
+    """
+    from mlpgeo import models, patterns
+
+    x_tr, y_tr = train_set
+    model = models.mlp(list(widths), seed=seed)
+    _train_quietly(model, x_tr, y_tr, epochs=epochs, batch_size=128, seed=seed)
+    stats = code_statistics(patterns.concat_codes(patterns.activation_patterns(model, x_tr)), y_tr)
+    stats["test_acc"] = models.accuracy(model, *test_set)
+    stats["log2_upper"] = math.log2(deep_upper_bound(list(widths[1:-1]), widths[0]))
+    return stats
+
+
+def depth_experiment(
+    seed: int, hidden: Sequence[int], bounds: Sequence[float], epochs: int
+) -> tuple[dict[str, float], nn.Module, torch.Tensor, torch.Tensor]:
+    """Section 3: region counts of one ``2 -> hidden -> 2`` network on two moons, at init and after training
+    (Adam, lr 5e-3, full batch).
+
+    Args:
+        seed: seed of the data (300 points, noise 0.1) and of the initialisation.
+        hidden: hidden widths, e.g. ``[16, 16, 16]``.
+        bounds: the box for the box counts.
+        epochs: training epochs.
+
+    Returns:
+        ``(counts, model, x, y)`` with ``counts = {"init_plane", "init_box", "plane", "box", "acc"}``
+        (whole-plane and box counts at initialisation and after training, training accuracy).
+    """
+    from mlpgeo import data, models
+
+    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    model = models.mlp([2, *hidden, 2], seed=seed)
+    init_plane, init_box = count_regions_plane(model), len(linear_regions_2d(model, bounds))
+    _train_quietly(model, x, y, lr=5e-3, epochs=epochs)
+    counts = dict(init_plane=init_plane, init_box=init_box, plane=count_regions_plane(model),
+                  box=len(linear_regions_2d(model, bounds)), acc=models.accuracy(model, x, y))
+    return counts, model, x, y
+
+
+def bias_experiment(
+    seed: int, hidden: Sequence[int], bias: bool, bounds: Sequence[float], epochs: int
+) -> tuple[dict[str, float], nn.Module, Regions, torch.Tensor, torch.Tensor]:
+    """Section 4: one network with or without biases on small noisy two moons (100 training points, noise
+    0.25; 2000 test points from seed ``1000 + seed``; Adam, lr 5e-3, full batch).
+
+    Args:
+        seed: seed of the data and of the initialisation.
+        hidden: hidden widths.
+        bias: whether the Linear layers have biases.
+        bounds: the box for the exact regions.
+        epochs: training epochs.
+
+    Returns:
+        ``(stats, model, regions, x, y)``; ``stats = {"init_plane", "plane", "box", "origin_share"`` (share of
+        box regions with the origin as a vertex), ``"train_acc", "test_acc", "final_loss"}``.
+    """
+    from mlpgeo import data, models
+
+    x, y = data.two_moons(100, noise=0.25, seed=seed)
+    x_test, y_test = data.two_moons(2000, noise=0.25, seed=1000 + seed)
+    model = models.mlp([2, *hidden, 2], bias=bias, seed=seed)
+    init_plane = count_regions_plane(model)
+    history = _train_quietly(model, x, y, lr=5e-3, epochs=epochs)
+    part = linear_regions_2d(model, bounds)
+    at_origin = np.mean([np.linalg.norm(r.vertices, axis=1).min() < 1e-9 for r in part])
+    stats = dict(init_plane=init_plane, plane=count_regions_plane(model), box=len(part), origin_share=at_origin,
+                 train_acc=models.accuracy(model, x, y), test_acc=models.accuracy(model, x_test, y_test),
+                 final_loss=history.epoch_loss[-1])
+    return stats, model, part, x, y
+
+
+def refinement_experiment(seed: int, bounds: Sequence[float], epochs: int, radius: float = 0.05) -> dict[str, Any]:
+    """Section 5: a ``2 -> 16 -> 16 -> 1`` network trained on two moons (BCE, Adam, lr 3e-3, full batch) with
+    15 snapshots, and its :func:`partition_trajectory`.
+
+    Args:
+        seed: seed of the data (300 points, noise 0.1) and of the initialisation.
+        bounds: the box.
+        epochs: training epochs (a snapshot every ``epochs // 15``).
+        radius: local-complexity radius.
+
+    Returns:
+        ``{"trajectory", "summary", "model", "history", "x", "y"}``; ``summary`` holds ``total_angle`` and
+        ``total_shift`` (summed first-layer motion), ``acc``, ``same_code_init_to_end`` (share of points with
+        the same code at init and at the end), and over the second half of the snapshots ``late_same_code``
+        (mean share keeping its code between snapshots) and ``late_map_change`` (mean relative output change
+        of those points).
+    """
+    from mlpgeo import data, models
+    from mlpgeo.lora import map_change
+
+    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    model = models.mlp([2, 16, 16, 1], seed=seed)
+    init = models.clone(model)
+    history = _train_quietly(model, x, y.float(), loss="bce", lr=3e-3, epochs=epochs, snapshot_every=epochs // 15)
+    tr = partition_trajectory(model, history.snapshots, x, bounds, radius=radius)
+    late = slice(len(tr["epoch"]) // 2, None)
+    summary = dict(total_angle=sum(tr["angle"]), total_shift=sum(tr["shift"]), acc=models.accuracy(model, x, y),
+                   same_code_init_to_end=map_change(init, model, x)["same_code"],
+                   late_same_code=float(np.mean(tr["same_code"][late])),
+                   late_map_change=float(np.nanmean(tr["map_change"][late])))
+    return dict(trajectory=tr, summary=summary, model=model, history=history, x=x, y=y)
+
+
+def snapshot_model(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
+    """A copy of ``model`` carrying the weights ``state`` (a training snapshot); ``model`` is unchanged.
+
+    Args:
+        model: a network of the snapshot's architecture.
+        state: a ``state_dict``.
+
+    Returns:
+        The new network.
+    """
+    import copy
+
+    net = copy.deepcopy(model)
+    net.load_state_dict(state)
+    return net
+
+
+def plot_partition(
+    regions: Regions, x: Any, y: Any, ax: Any = None, output: int | tuple[int, int] = (1, 0), size: float = 3,
+    **kwargs: Any,
+) -> Any:
+    """Regions (:func:`plot_regions`), the exact decision boundary (:func:`plot_boundary`) and the data.
+
+    Args:
+        regions: exact regions in a box.
+        x: ``(n, 2)`` data.
+        y: ``(n,)`` integer labels (one palette colour per class).
+        ax: matplotlib Axes (default: a new figure).
+        output: the boundary's output (an int, or ``(i, j)`` for ``f_i - f_j = 0``).
+        size: marker size of the data.
+        **kwargs: passed to :func:`plot_regions` (e.g. ``linewidth``, ``labels``, ``cmap``).
+
+    Returns:
+        The Axes (axis labels set; set the title yourself).
+    """
+    from mlpgeo import plotting
+
+    kwargs.setdefault("linewidth", 0.3)
+    ax = plot_regions(regions, ax=ax, **kwargs)
+    plot_boundary(regions, ax=ax, output=output)
+    ax.scatter(*np.asarray(x).T, c=[plotting.color(int(c)) for c in y], s=size, zorder=3)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$")
+    return ax
+
+
+def plot_code_counts(regions: Regions, x: Any, ax: Any = None) -> Any:
+    """Bar chart of the data points per code (region), most populated first, codes as bit strings.
+
+    Args:
+        regions: exact regions in a box.
+        x: ``(n, 2)`` data.
+        ax: matplotlib Axes (default: a new figure).
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo import plotting
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    counts = regions.data_counts(x)
+    order = np.argsort(-counts)
+    labels = ["".join("1" if b else "0" for b in regions.codes[i]) for i in order]
+    ax.bar(range(len(order)), counts[order], color=plotting.color(0))
+    ax.set_xticks(range(len(order)), labels, rotation=90, fontsize=7)
+    ax.set(xlabel="code (neuron 1..N)", ylabel="points")
+    return ax
+
+
+def plot_seed_bars(runs: dict[str, Sequence[dict[str, Any]]], key: str, ax: Any = None, color: int = 0) -> Any:
+    """Mean (bar) and standard deviation (error bar) over seeds of ``run[key]`` for each named setting.
+
+    Args:
+        runs: ``{setting name: per-seed result dicts}``.
+        key: the quantity to show.
+        ax: matplotlib Axes (default: a new figure).
+        color: palette index.
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo import plotting
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    names = list(runs)
+    means = [np.mean([r[key] for r in runs[n]]) for n in names]
+    stds = [np.std([r[key] for r in runs[n]]) for n in names]
+    ax.bar(names, means, yerr=stds, color=plotting.color(color), capsize=3)
+    return ax
+
+
+def plot_depth_counts(runs: dict[str, Sequence[dict[str, Any]]], archs: dict[str, Sequence[int]], ax: Any = None) -> Any:
+    """Box region counts against total hidden neurons, shallow (filled) vs deep (open), at init and trained,
+    with Zaslavsky's bound for a shallow network.
+
+    Args:
+        runs: ``{name: per-seed dicts from depth_experiment}`` (keys ``init_box``, ``box``).
+        archs: ``{name: hidden widths}``; one hidden layer = shallow.
+        ax: matplotlib Axes (default: a new figure).
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo import plotting
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    for k, (key, label) in enumerate([("init_box", "at initialisation"), ("box", "after training")]):
+        for group, marker in (("shallow", "o"), ("deep", "s")):
+            names = [n for n in archs if (len(archs[n]) == 1) == (group == "shallow")]
+            xs = [sum(archs[n]) + (0.8 * k if group == "deep" else 0) for n in names]
+            ys = [np.mean([r[key] for r in runs[n]]) for n in names]
+            es = [np.std([r[key] for r in runs[n]]) for n in names]
+            ax.errorbar(xs, ys, yerr=es, fmt=marker, color=plotting.color(k), label=f"{group}, {label}",
+                        mfc="white" if group == "deep" else None, capsize=2)
+    neurons = [sum(h) for h in archs.values()]
+    grid = np.linspace(min(neurons), max(neurons), 50)
+    ax.plot(grid, [zaslavsky(int(n), 2) for n in grid], color="0.5", linestyle=":", label="Zaslavsky bound (shallow)")
+    ax.set(yscale="log", xlabel="hidden neurons (total)", ylabel="regions in the box")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_trajectories(trajectories: Sequence[dict[str, list[float]]], seeds: Sequence[int], axes: Any = None) -> Any:
+    """Three panels over training: region count, local complexity (data solid, boundary dashed), and the
+    first layer's mean line rotation between snapshots.
+
+    Args:
+        trajectories: outputs of :func:`partition_trajectory`, one per seed.
+        seeds: the seeds (legend).
+        axes: three matplotlib Axes (default: a new 1 x 3 figure).
+
+    Returns:
+        The axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo import plotting
+
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for i, tr in enumerate(trajectories):
+        kw = dict(color=plotting.color(i), alpha=0.9)
+        axes[0].plot(tr["epoch"], tr["regions"], label=f"seed {seeds[i]}", **kw)
+        axes[1].plot(tr["epoch"], tr["lc_data"], **kw)
+        axes[1].plot(tr["epoch"], tr["lc_boundary"], linestyle="--", **kw)
+        axes[2].plot(tr["epoch"][1:], tr["angle"][1:], **kw)
+    axes[0].set(xlabel="epoch", ylabel="regions in the box", title="Region count")
+    axes[0].legend(fontsize=7)
+    axes[1].set(xlabel="epoch", ylabel="neurons changing sign within r = 0.05",
+                title="Local complexity: data (solid), boundary (dashed)")
+    axes[2].set(xlabel="epoch", ylabel="mean rotation per snapshot (degrees)", yscale="log",
+                title="First-layer line rotation between snapshots")
+    return axes
+
+
+def format_table(rows: dict[str, dict[str, float]], formats: dict[str, str], width: int = 12) -> str:
+    """A fixed-width text table: one row per setting, one column per formatted key.
+
+    Args:
+        rows: ``{row label: {key: value}}`` (e.g. :func:`mean_over_seeds` per setting).
+        formats: ``{key: format spec}`` in column order, e.g. ``{"box": ".0f"}``.
+        width: column width.
+
+    Returns:
+        The table with a header line.
+    """
+    head = f"{'':>{width}} " + " ".join(f"{k:>{width}}" for k in formats)
+    lines = [head]
+    for label, row in rows.items():
+        lines.append(f"{label:>{width}} " + " ".join(f"{row[k]:>{width}{f}}" for k, f in formats.items()))
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The hashing report's claims: each returns (measured numbers, verdict by the rule stated in its docstring)
+# ----------------------------------------------------------------------------------------------------------
+
+Claim = tuple[dict[str, Any], str]
+
+
+def claim_five_neurons(plane_counts: Sequence[int], codes_5d: Sequence[int]) -> Claim:
+    """Rule: "reproduced" if every 2-D 5-neuron network has 32 regions on the whole plane; "partly
+    reproduced" if 2-D stays at or below Zaslavsky's 16 while a 5-D input shows all 32 codes for every seed.
+
+    Args:
+        plane_counts: whole-plane region counts of the 2-D networks, one per seed.
+        codes_5d: distinct codes of :func:`all_sign_codes` ``(5, seed)``, one per seed.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    measured = {"regions_2d_whole_plane": summarize(list(plane_counts)), "zaslavsky_2d": zaslavsky(5, 2),
+                "codes_5d_input": summarize(list(codes_5d))}
+    return measured, rule_verdict(min(plane_counts) == 32, partly=max(plane_counts) <= 16 and min(codes_5d) == 32)
+
+
+def claim_few_hold_data(with_data: Sequence[int], plane_counts: Sequence[int]) -> Claim:
+    """Rule: "reproduced" if, for every seed, fewer regions hold data than the whole plane has.
+
+    Args:
+        with_data: box regions holding at least one point, per seed.
+        plane_counts: whole-plane counts, per seed.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    measured = {"regions_with_data": summarize(list(with_data)), "regions_whole_plane": summarize(list(plane_counts))}
+    return measured, rule_verdict(all(w < p for w, p in zip(with_data, plane_counts)))
+
+
+def claim_few_codes_used(mnist: dict[str, Sequence[dict[str, Any]]]) -> Claim:
+    """Rule: "reproduced" if every network uses less than 1% of its ``2^N`` possible codes on the training
+    set (largest share over seeds).
+
+    Args:
+        mnist: ``{network: per-seed dicts of mnist_code_experiment}``.
+
+    Returns:
+        ``(measured, verdict)`` with ``used_share_<network>`` = max over seeds of distinct / 2^N.
+    """
+    used_share = {n: max(r["distinct"] / 2.0 ** r["bits"] for r in runs) for n, runs in mnist.items()}
+    return {f"used_share_{n}": v for n, v in used_share.items()}, rule_verdict(max(used_share.values()) < 0.01)
+
+
+def claim_one_point_per_region(mnist: dict[str, Sequence[dict[str, Any]]]) -> Claim:
+    """Rule: "reproduced" if >= 90% of used codes hold one training point for every network and seed;
+    "partly reproduced" if that holds (for every seed) for some networks only.
+
+    Args:
+        mnist: ``{network: per-seed dicts of mnist_code_experiment}``.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    single = {n: [r["codes_single"] for r in runs] for n, runs in mnist.items()}
+    ok = [min(v) >= 0.9 for v in single.values()]
+    return {f"codes_single_{n}": summarize(v) for n, v in single.items()}, rule_verdict(all(ok), partly=any(ok))
+
+
+def claim_more_neurons(runs: dict[str, Sequence[dict[str, Any]]], shallow: Sequence[str]) -> Claim:
+    """Rule: "reproduced" if, for every seed, the trained shallow networks' box counts increase strictly with
+    width; "partly reproduced" if that holds for some seeds.
+
+    Args:
+        runs: ``{network: per-seed dicts of depth_experiment}``.
+        shallow: the shallow networks' names in increasing width.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    n_seeds = len(runs[shallow[0]])
+    monotone = [all(runs[a][i]["box"] < runs[b][i]["box"] for a, b in zip(shallow, shallow[1:]))
+                for i in range(n_seeds)]
+    measured = {f"box_regions_{n}": summarize([r["box"] for r in runs[n]]) for n in shallow}
+    return measured, rule_verdict(all(monotone), partly=any(monotone))
+
+
+def claim_depth_refines(runs: dict[str, Sequence[dict[str, Any]]], deep: str, shallow: str,
+                        deep_hidden: Sequence[int]) -> Claim:
+    """Rule: "reproduced" if the deep network has more box regions than the shallow one of the same neuron
+    count for every seed, "not reproduced" if fewer for every seed, "partly reproduced" otherwise.
+
+    Args:
+        runs: ``{network: per-seed dicts of depth_experiment}``.
+        deep: the deep network's name (e.g. ``"2-16x3"``).
+        shallow: the shallow network's name (e.g. ``"2-48"``).
+        deep_hidden: the deep network's hidden widths (for the Montufar bound).
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    box = [d["box"] / s["box"] for d, s in zip(runs[deep], runs[shallow])]
+    plane = [d["plane"] / s["plane"] for d, s in zip(runs[deep], runs[shallow])]
+    tag = f"{deep[2:]}_over_{shallow[2:]}"
+    measured = {f"box_ratio_{tag}": summarize(box), f"plane_ratio_{tag}": summarize(plane),
+                f"montufar_lower_bound_{deep[2:]}": montufar_lower_bound(list(deep_hidden), 2)}
+    return measured, rule_verdict(min(box) > 1, partly=max(box) > 1)
+
+
+def typical_count_ratios(runs: dict[str, Sequence[dict[str, Any]]], archs: dict[str, Sequence[int]],
+                         deep: Sequence[str], shallow_neurons: int) -> dict[str, Any]:
+    """Whole-plane counts of deep networks against the shallow network's bound and the Montufar bound.
+
+    ``ratio = count / zaslavsky(shallow_neurons, 2)`` for every deep network, seed, and both at initialisation
+    and after training; ``share = max(plane, init_plane) / montufar_lower_bound(hidden, 2)``.
+
+    Args:
+        runs: ``{network: per-seed dicts of depth_experiment}``.
+        archs: ``{network: hidden widths}``.
+        deep: names of the deep networks.
+        shallow_neurons: neurons of the shallow reference network (it has ``zaslavsky(n, 2)`` regions).
+
+    Returns:
+        ``{"ratios": list, "shares": list}``.
+    """
+    shares = [max(r["plane"], r["init_plane"]) / montufar_lower_bound(list(archs[n]), 2) for n in deep for r in runs[n]]
+    ratios = [r[k] / zaslavsky(shallow_neurons, 2) for n in deep for r in runs[n] for k in ("init_plane", "plane")]
+    return {"ratios": ratios, "shares": shares}
+
+
+def claim_typical_counts(ratios: dict[str, Any]) -> Claim:
+    """Rule (current, revised after the results were seen; see the report): "reproduced" if no deep network
+    has more than twice the whole-plane regions of the shallow network with the same neurons.
+
+    Args:
+        ratios: output of :func:`typical_count_ratios`.
+
+    Returns:
+        ``(measured, verdict)``; ``measured`` also holds ``max_share_of_montufar_bound`` and ``min_ratio``,
+        the numbers the two earlier rules used.
+    """
+    from mlpgeo.report import summarize
+
+    vs_shallow, shares = ratios["ratios"], ratios["shares"]
+    measured = {"deep_over_shallow_count": summarize(vs_shallow), "min_ratio": min(vs_shallow),
+                "max_ratio": max(vs_shallow), "max_share_of_montufar_bound": max(shares)}
+    return measured, rule_verdict(max(vs_shallow) <= 2)
+
+
+def claim_no_bias_origin(runs: dict[tuple[str, bool], Sequence[dict[str, Any]]], shallow: str, neurons: int) -> Claim:
+    """Rule: "reproduced" if every bias-free shallow network has exactly the central bound ``2n`` regions and
+    every box region of every bias-free network has the origin as a vertex.
+
+    Args:
+        runs: ``{(network, bias): per-seed dicts of bias_experiment}``.
+        shallow: the shallow network's name.
+        neurons: its neurons ``n``.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    shallow_nb = runs[(shallow, False)]
+    central = zaslavsky(neurons, 2, through_origin=True)
+    central_ok = all(r["plane"] == central for r in shallow_nb)
+    shares = [r["origin_share"] for key, rs in runs.items() if not key[1] for r in rs]
+    measured = {f"plane_regions_{shallow}_nobias": summarize([r["plane"] for r in shallow_nb]),
+                "central_bound": central, "share_of_regions_with_origin_vertex": summarize(shares)}
+    return measured, rule_verdict(central_ok and all(s == 1.0 for s in shares))
+
+
+def claim_no_bias_regularises(runs: dict[tuple[str, bool], Sequence[dict[str, Any]]]) -> Claim:
+    """Rule: "reproduced" if bias-free networks have a smaller mean train-test gap and lose < 0.01 mean test
+    accuracy; "not reproduced" if they lose > 0.05; "partly reproduced" otherwise.
+
+    Args:
+        runs: ``{(network, bias): per-seed dicts of bias_experiment}``.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    gap = {b: [r["train_acc"] - r["test_acc"] for k, rs in runs.items() if k[1] == b for r in rs] for b in (True, False)}
+    test = {b: [r["test_acc"] for k, rs in runs.items() if k[1] == b for r in rs] for b in (True, False)}
+    smaller_gap = np.mean(gap[False]) < np.mean(gap[True])
+    acc_drop = np.mean(test[True]) - np.mean(test[False])
+    measured = {"test_acc_bias": summarize(test[True]), "test_acc_nobias": summarize(test[False]),
+                "gap_bias": summarize(gap[True]), "gap_nobias": summarize(gap[False])}
+    if smaller_gap and acc_drop < 0.01:
+        return measured, "reproduced"
+    return measured, "not reproduced" if acc_drop > 0.05 else "partly reproduced"
+
+
+def claim_learning_moves(summaries: Sequence[dict[str, float]]) -> Claim:
+    """Rule: "reproduced" if for every seed the first-layer lines rotate by > 1 degree in total AND, between
+    snapshots of the second half of training, points keeping their code see their output change by > 1% of
+    its scale; "partly reproduced" if one of the two holds for every seed.
+
+    Args:
+        summaries: the ``"summary"`` of :func:`refinement_experiment`, one per seed.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    moves = all(r["total_angle"] > 1.0 for r in summaries)
+    maps = all(r["late_map_change"] > 0.01 for r in summaries)
+    measured = {"total_rotation_deg": summarize([r["total_angle"] for r in summaries]),
+                "total_shift": summarize([r["total_shift"] for r in summaries]),
+                "share_keeping_code_init_to_end": summarize([r["same_code_init_to_end"] for r in summaries]),
+                "share_keeping_code_per_snapshot_late": summarize([r["late_same_code"] for r in summaries]),
+                "relative_output_change_same_code_late": summarize([r["late_map_change"] for r in summaries])}
+    return measured, rule_verdict(moves and maps, partly=moves or maps)
+
+
+def claim_boundary_concentration(trajectories: Sequence[dict[str, list[float]]]) -> Claim:
+    """Rule: "reproduced" if at the end of training the local complexity at the decision boundary exceeds that
+    at the data for every seed; "partly reproduced" for some seeds.
+
+    Args:
+        trajectories: outputs of :func:`partition_trajectory`, one per seed.
+
+    Returns:
+        ``(measured, verdict)``.
+    """
+    from mlpgeo.report import summarize
+
+    end = [(tr["lc_boundary"][-1], tr["lc_data"][-1]) for tr in trajectories]
+    measured = {"lc_boundary_end": summarize([a for a, _ in end]), "lc_data_end": summarize([b for _, b in end])}
+    return measured, rule_verdict(all(a > b for a, b in end), partly=any(a > b for a, b in end))
+
+
+def depth_study(
+    seeds: Sequence[int], archs: dict[str, Sequence[int]], bounds: Sequence[float], epochs: int,
+    keep: Sequence[str] = (),
+) -> tuple[dict[str, list[dict[str, float]]], dict[str, tuple[nn.Module, torch.Tensor, torch.Tensor]]]:
+    """Section 3 over seeds and architectures: :func:`depth_experiment` for every pair.
+
+    Args:
+        seeds: the seeds.
+        archs: ``{name: hidden widths}``.
+        bounds: the box.
+        epochs: training epochs.
+        keep: names whose first-seed ``(model, x, y)`` are returned for figures.
+
+    Returns:
+        ``(runs, kept)``: ``runs = {name: per-seed counts}``, ``kept = {name: (model, x, y)}``.
+    """
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in archs}
+    kept = {}
+    for seed in seeds:
+        for name, hidden in archs.items():
+            counts, model, x, y = depth_experiment(seed, hidden, bounds, epochs)
+            runs[name].append(counts)
+            if seed == seeds[0] and name in keep:
+                kept[name] = (model, x, y)
+    return runs, kept
+
+
+def bias_study(
+    seeds: Sequence[int], archs: dict[str, Sequence[int]], bounds: Sequence[float], epochs: int
+) -> tuple[dict[tuple[str, bool], list[dict[str, float]]], dict[tuple[str, bool], tuple[Regions, torch.Tensor, torch.Tensor]]]:
+    """Section 4 over seeds, architectures and bias on/off: :func:`bias_experiment` for every triple.
+
+    Args:
+        seeds: the seeds.
+        archs: ``{name: hidden widths}``.
+        bounds: the box.
+        epochs: training epochs.
+
+    Returns:
+        ``(runs, kept)``: ``runs = {(name, bias): per-seed stats}``, ``kept = {(name, bias): (regions, x, y)}``
+        of the first seed (for figures).
+    """
+    runs: dict[tuple[str, bool], list[dict[str, float]]] = {(n, b): [] for n in archs for b in (True, False)}
+    kept = {}
+    for seed in seeds:
+        for name, bias in runs:
+            stats, _, part, x, y = bias_experiment(seed, archs[name], bias, bounds, epochs)
+            runs[(name, bias)].append(stats)
+            if seed == seeds[0]:
+                kept[(name, bias)] = (part, x, y)
+    return runs, kept

@@ -54,7 +54,7 @@ def test_lora_starts_at_the_pretrained_network_and_trains_only_factors():
     with torch.no_grad():
         torch.testing.assert_close(merged(x), adapted(x), atol=1e-5, rtol=1e-5)
     assert count_regions_plane(merged) == count_regions_plane(adapted)
-    spectrum = update_spectrum(model, adapted, 0)
+    spectrum = update_spectrum(model, adapted, 1)
     assert (spectrum > 1e-5 * spectrum[0]).sum() <= 2
 
 
@@ -97,3 +97,50 @@ def test_bad_input():
         apply_lora(mlp([2, 4, 1]), rank=1, layers=[5])
     with pytest.raises(ValueError, match="hidden layer"):
         hyperplanes(mlp([2, 4, 1]), layer=3)
+    with pytest.raises(ValueError, match=r"\[1, 1\]"):
+        hyperplanes(mlp([2, 4, 1]), layer=0)  # 1-based: 0 is not a hidden layer
+    with pytest.raises(ValueError, match="out of range"):
+        apply_lora(mlp([2, 4, 1]), rank=1, layers=[0])
+
+
+def test_layers_are_one_based():
+    model = mlp([2, 3, 5, 1], seed=0)
+    normals, _ = hyperplanes(model, layer=1)
+    assert normals.shape == (3, 2)  # first hidden layer: 3 lines in the 2-D input
+    normals, _ = hyperplanes(model, layer=2)
+    assert normals.shape == (5, 3)  # second hidden layer acts on the 3 first-layer features
+    adapted = apply_lora(model, rank=1, layers=[2])
+    assert isinstance(adapted[2], LoRALinear) and not isinstance(adapted[0], LoRALinear)
+
+
+def test_lora_claim_rules_by_hand():
+    from mlpgeo.lora import claim_lora_close_tasks, claim_lora_constrained, claim_lora_no_new_partitions
+
+    def run(**kw):
+        base = dict(rank2=1, angle2=1.0, new_code_points=0.0, regions_before=10, regions_after=10, acc_new=0.9)
+        return {**base, **kw}
+
+    runs = {("far", "full"): [run(rank2=8, new_code_points=0.4, acc_new=0.95)],
+            ("far", 1): [run(rank2=1, new_code_points=0.01, acc_new=0.8)],
+            ("far", 4): [run(rank2=4, new_code_points=0.02)],
+            ("close", "full"): [run(rank2=8, new_code_points=0.2, acc_new=0.95)],
+            ("close", 1): [run(rank2=1, new_code_points=0.03, acc_new=0.94)],
+            ("close", 4): [run(rank2=3, new_code_points=0.0)]}
+    assert claim_lora_constrained(runs, ["close", "far"], "far")[1] == "reproduced"
+    measured, verdict = claim_lora_no_new_partitions(runs, {"close": 30, "far": 90}, "far")
+    assert verdict == "reproduced" and measured["new_code_points_lora_90deg"]["mean"] == pytest.approx(0.015)
+    runs[("far", 1)][0]["new_code_points"] = 0.1  # >= 5%, but still < half of full fine-tuning's
+    assert claim_lora_no_new_partitions(runs, {"close": 30, "far": 90}, "far")[1] == "partly reproduced"
+    assert claim_lora_close_tasks(runs, "close", "far")[1] == "reproduced"  # gap 0.01 close, 0.15 far
+    runs[("far", 1)][0]["rank2"] = 2  # a rank-1 update cannot have rank 2
+    assert claim_lora_constrained(runs, ["close", "far"], "far")[1] == "not reproduced"
+
+
+def test_adaptation_metrics_keys_are_one_based():
+    from mlpgeo.lora import adaptation_metrics
+
+    model = mlp([2, 4, 4, 2], seed=0)
+    x, y = task(0)
+    out = adaptation_metrics(model, model, (x, y.long()), (x, y.long()))
+    assert {"angle1", "angle2", "rank1", "rank2"} <= set(out) and "angle0" not in out
+    assert out["rank1"] == 0 and out["hamming"] == 0.0

@@ -260,3 +260,84 @@ def test_partition_trajectory_records_every_snapshot():
     assert all(len(v) == 3 for v in traj.values())
     assert traj["angle"][0] == 0.0 and traj["angle"][1] > 0.0
     assert all(r >= w for r, w in zip(traj["regions"], traj["regions_with_data"]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Report experiments and claim rules moved out of reports/hashing.ipynb
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_plot_lines_layer_is_one_based():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mlpgeo.regions import plot_lines
+
+    model = mlp([2, 3, 1], seed=0)
+    ax = plot_lines(model, (-1, 1, -1, 1), layer=1)
+    assert len(ax.lines) == 3  # one line per first-layer neuron
+    with pytest.raises(ValueError, match="layer=1"):
+        plot_lines(model, (-1, 1, -1, 1), layer=0)
+
+
+def test_all_sign_codes_realises_every_pattern():
+    from mlpgeo.regions import all_sign_codes
+
+    for width in (2, 3, 5):
+        assert all_sign_codes(width, seed=0) == 2**width
+
+
+def test_rule_verdict_and_seed_aggregates():
+    from mlpgeo.regions import format_table, mean_over_seeds, rule_verdict, summarize_runs
+
+    assert rule_verdict(True) == "reproduced"
+    assert rule_verdict(False, partly=True) == "partly reproduced"
+    assert rule_verdict(False) == "not reproduced"
+    runs = [{"a": 1.0, "b": 2}, {"a": 3.0, "b": 4}]
+    assert mean_over_seeds(runs) == {"a": 2.0, "b": 3.0}
+    s = summarize_runs(runs, ["a"])
+    assert list(s) == ["a"] and s["a"]["mean"] == 2.0 and s["a"]["n"] == 2
+    table = format_table({"net": mean_over_seeds(runs)}, {"a": ".1f"}, width=5)
+    assert table.splitlines()[1].split() == ["net", "2.0"]
+
+
+def test_claim_rules_by_hand():
+    from mlpgeo.regions import (
+        claim_boundary_concentration,
+        claim_five_neurons,
+        claim_more_neurons,
+        claim_no_bias_regularises,
+        claim_typical_counts,
+        typical_count_ratios,
+    )
+
+    assert claim_five_neurons([16, 16], [32, 32])[1] == "partly reproduced"
+    assert claim_five_neurons([32, 32], [32, 32])[1] == "reproduced"
+    assert claim_five_neurons([16, 15], [32, 31])[1] == "not reproduced"
+    runs = {"a": [{"box": 1}, {"box": 5}], "b": [{"box": 2}, {"box": 4}]}
+    assert claim_more_neurons(runs, ["a", "b"])[1] == "partly reproduced"  # seed 0 increases, seed 1 not
+    # typical counts: zaslavsky(2, 2) = 4 regions for the shallow reference
+    runs = {"2-2x2": [{"init_plane": 2, "plane": 8}]}
+    ratios = typical_count_ratios(runs, {"2-2x2": [2, 2]}, ["2-2x2"], 2)
+    assert ratios["ratios"] == [0.5, 2.0]
+    measured, verdict = claim_typical_counts(ratios)
+    assert verdict == "reproduced" and measured["min_ratio"] == 0.5 and measured["max_ratio"] == 2.0
+    assert claim_typical_counts({"ratios": [2.5], "shares": [0.1]})[1] == "not reproduced"
+    bias = {("n", True): [{"train_acc": 1.0, "test_acc": 0.9}], ("n", False): [{"train_acc": 0.8, "test_acc": 0.8}]}
+    assert claim_no_bias_regularises(bias)[1] == "not reproduced"  # loses 0.1 > 0.05 test accuracy
+    bias[("n", False)] = [{"train_acc": 0.91, "test_acc": 0.895}]
+    assert claim_no_bias_regularises(bias)[1] == "reproduced"  # smaller gap, loses 0.005
+    trajs = [{"lc_boundary": [0, 3.0], "lc_data": [0, 2.0]}, {"lc_boundary": [0, 1.0], "lc_data": [0, 2.0]}]
+    assert claim_boundary_concentration(trajs)[1] == "partly reproduced"
+
+
+def test_bias_free_network_regions_are_cones():
+    from mlpgeo.regions import bias_experiment, claim_no_bias_origin
+
+    runs = {}
+    for bias in (True, False):
+        stats, _, part, _, _ = bias_experiment(0, [6], bias, (-1.2, 1.2, -1.2, 1.2), epochs=5)
+        runs[("2-6", bias)] = [stats]
+    assert runs[("2-6", False)][0]["plane"] == 12  # central arrangement: 2n regions
+    assert runs[("2-6", False)][0]["origin_share"] == 1.0
+    assert claim_no_bias_origin(runs, "2-6", 6)[1] == "reproduced"
