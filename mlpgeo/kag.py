@@ -34,6 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from mlpgeo.models import PIECEWISE_LINEAR, check_input, hidden_layers
+from mlpgeo.report import band_verdict
 
 IMAGE_SIDE = 28
 IMAGE_CENTER = (13.5, 13.5)
@@ -1392,36 +1393,6 @@ def reduction_summary(reductions: dict[tuple, float], activations: Sequence[str]
     for activation in activations:
         out[f"median_reduction_{activation}"] = float(np.median([v for k, v in reductions.items() if k[0] == activation]))
     return out
-
-
-def band_verdict(
-    value: float, reproduced: tuple[float, float], partly: tuple[float, float], partly_closed: bool = True
-) -> str:
-    """A verdict for a number that should lie in a band.
-
-    ``reproduced[0] <= value <= reproduced[1]`` -> ``"reproduced"``; else ``value`` in ``partly`` (closed
-    interval, or open with ``partly_closed=False``) -> ``"partly reproduced"``; else ``"not reproduced"``.
-
-    Args:
-        value: the measured number.
-        reproduced: closed interval ``(low, high)`` for "reproduced".
-        partly: wider interval ``(low, high)`` for "partly reproduced".
-        partly_closed: whether ``partly``'s end points count.
-
-    Returns:
-        One of ``"reproduced"``, ``"partly reproduced"``, ``"not reproduced"``.
-
-    Raises:
-        ValueError: NaN value, or a ``reproduced`` band not inside ``partly``.
-    """
-    if math.isnan(value):
-        raise ValueError("cannot give a verdict on NaN; check the measurement.")
-    if not partly[0] <= reproduced[0] <= reproduced[1] <= partly[1]:
-        raise ValueError(f"bands out of order: reproduced={reproduced} must lie inside partly={partly}.")
-    if reproduced[0] <= value <= reproduced[1]:
-        return "reproduced"
-    inside = partly[0] <= value <= partly[1] if partly_closed else partly[0] < value < partly[1]
-    return "partly reproduced" if inside else "not reproduced"
 
 
 def scale_spread(

@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from mlpgeo.models import PIECEWISE_LINEAR, check_input, hidden_layers, mlp, train
+from mlpgeo.report import seed_verdict
 
 __all__ = [
     "Contributions",
@@ -63,7 +64,6 @@ __all__ = [
     "plot_decomposition",
     "plot_gap",
     "plot_relu_regions",
-    "seed_verdict",
     "relu_region_statistics",
     "gap_statistics_across",
     "summaries",
@@ -818,31 +818,6 @@ def plot_relu_regions(
 # ----------------------------------------------------------------------------------------------------------
 # The report's experiments across seeds, and the numbers behind its verdicts
 # ----------------------------------------------------------------------------------------------------------
-
-
-def seed_verdict(holds: Sequence[bool] | np.ndarray, majority: bool = False) -> str:
-    """A verdict from whether a claim holds in each seed.
-
-    ``"reproduced"`` if it holds for every seed; ``"partly reproduced"`` if it holds for some seed (or, with
-    ``majority``, for more than half of the seeds); ``"not reproduced"`` otherwise.
-
-    Args:
-        holds: ``(s,)`` booleans, one per seed.
-        majority: require a strict majority (instead of one seed) for "partly reproduced".
-
-    Returns:
-        One of ``"reproduced"``, ``"partly reproduced"``, ``"not reproduced"``.
-
-    Raises:
-        ValueError: no seeds.
-    """
-    holds = np.asarray(holds, dtype=bool)
-    if holds.size == 0:
-        raise ValueError("seed_verdict needs at least one seed.")
-    if holds.all():
-        return "reproduced"
-    partly = holds.mean() > 0.5 if majority else holds.any()
-    return "partly reproduced" if partly else "not reproduced"
 
 
 def seed_sweeps(

@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from mlpgeo.models import hidden_layers, require_piecewise_linear
+from mlpgeo.report import rule_verdict
 
 TOL = 1e-11
 """Default tolerance: the spherical distance below which a vertex counts as lying on a neuron's line."""
@@ -72,7 +73,6 @@ __all__ = [
     "partition_trajectory",
     "plot_boundary",
     "output_line",
-    "rule_verdict",
     "mean_over_seeds",
     "summarize_runs",
     "toy_hash_experiment",
@@ -1208,20 +1208,6 @@ def plot_boundary(
 # ----------------------------------------------------------------------------------------------------------
 # Experiments of the hashing report (one function per experiment; the notebook only calls and plots)
 # ----------------------------------------------------------------------------------------------------------
-
-
-def rule_verdict(holds: bool, partly: bool = False) -> str:
-    """A verdict from a stated rule: ``"reproduced"`` if ``holds``, else ``"partly reproduced"`` if ``partly``,
-    else ``"not reproduced"``.
-
-    Args:
-        holds: the rule's condition for "reproduced" is met.
-        partly: the rule's weaker condition for "partly reproduced" is met.
-
-    Returns:
-        The verdict string.
-    """
-    return "reproduced" if holds else ("partly reproduced" if partly else "not reproduced")
 
 
 def mean_over_seeds(runs: Sequence[dict[str, Any]]) -> dict[str, float]:

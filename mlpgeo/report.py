@@ -89,6 +89,75 @@ def threshold_verdict(value: float, reproduced: float, partly: float, higher_is_
     return "not reproduced"
 
 
+def rule_verdict(holds: bool, partly: bool = False) -> str:
+    """A verdict from a stated rule: ``"reproduced"`` if ``holds``, else ``"partly reproduced"`` if ``partly``,
+    else ``"not reproduced"``.
+
+    Args:
+        holds: the rule's condition for "reproduced" is met.
+        partly: the rule's weaker condition for "partly reproduced" is met.
+
+    Returns:
+        The verdict string.
+    """
+    return "reproduced" if holds else ("partly reproduced" if partly else "not reproduced")
+
+
+def band_verdict(
+    value: float, reproduced: tuple[float, float], partly: tuple[float, float], partly_closed: bool = True
+) -> str:
+    """A verdict for a number that should lie in a band.
+
+    ``reproduced[0] <= value <= reproduced[1]`` -> ``"reproduced"``; else ``value`` in ``partly`` (closed
+    interval, or open with ``partly_closed=False``) -> ``"partly reproduced"``; else ``"not reproduced"``.
+
+    Args:
+        value: the measured number.
+        reproduced: closed interval ``(low, high)`` for "reproduced".
+        partly: wider interval ``(low, high)`` for "partly reproduced".
+        partly_closed: whether ``partly``'s end points count.
+
+    Returns:
+        One of ``"reproduced"``, ``"partly reproduced"``, ``"not reproduced"``.
+
+    Raises:
+        ValueError: NaN value, or a ``reproduced`` band not inside ``partly``.
+    """
+    if math.isnan(value):
+        raise ValueError("cannot give a verdict on NaN; check the measurement.")
+    if not partly[0] <= reproduced[0] <= reproduced[1] <= partly[1]:
+        raise ValueError(f"bands out of order: reproduced={reproduced} must lie inside partly={partly}.")
+    if reproduced[0] <= value <= reproduced[1]:
+        return "reproduced"
+    inside = partly[0] <= value <= partly[1] if partly_closed else partly[0] < value < partly[1]
+    return "partly reproduced" if inside else "not reproduced"
+
+
+def seed_verdict(holds: Sequence[bool] | np.ndarray, majority: bool = False) -> str:
+    """A verdict from whether a claim holds in each seed.
+
+    ``"reproduced"`` if it holds for every seed; ``"partly reproduced"`` if it holds for some seed (or, with
+    ``majority``, for more than half of the seeds); ``"not reproduced"`` otherwise.
+
+    Args:
+        holds: ``(s,)`` booleans, one per seed.
+        majority: require a strict majority (instead of one seed) for "partly reproduced".
+
+    Returns:
+        One of ``"reproduced"``, ``"partly reproduced"``, ``"not reproduced"``.
+
+    Raises:
+        ValueError: no seeds.
+    """
+    holds = np.asarray(holds, dtype=bool)
+    if holds.size == 0:
+        raise ValueError("seed_verdict needs at least one seed.")
+    if holds.all():
+        return "reproduced"
+    partly = holds.mean() > 0.5 if majority else holds.any()
+    return "partly reproduced" if partly else "not reproduced"
+
+
 def machine() -> dict[str, Any]:
     """A short description of the machine a report ran on."""
     return {
