@@ -185,9 +185,14 @@ def test_scorecard_lists_exactly_the_recorded_claims(server: str, browser) -> No
 
 def test_search_works_offline(server: str, browser) -> None:
     page, problems = open_page(browser, server + "/", "light")
-    page.fill("input.md-search__input", "region")
-    page.wait_for_selector(".md-search-result__item", timeout=15000)
-    count = page.evaluate("() => document.querySelectorAll('.md-search-result__item').length")
+    count = 0
+    for _ in range(20):  # the search worker loads its index asynchronously: retype until it answers
+        page.fill("input.md-search__input", "")
+        page.type("input.md-search__input", "region", delay=20)
+        page.wait_for_timeout(1000)
+        count = page.evaluate("() => document.querySelectorAll('.md-search-result__item').length")
+        if count:
+            break
     page.context.close()
     assert count > 0
     assert not problems
