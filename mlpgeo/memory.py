@@ -35,7 +35,6 @@ import torch
 from torch import Tensor, nn
 
 from mlpgeo.models import PIECEWISE_LINEAR, check_input, hidden_layers, mlp, train
-from mlpgeo.report import seed_verdict
 
 __all__ = [
     "Contributions",

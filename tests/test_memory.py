@@ -248,17 +248,6 @@ def test_pivot_order_by_hand():
 # ---- the report's aggregations and verdict criteria ----
 
 
-def test_seed_verdict_all_some_majority():
-    assert memory.seed_verdict([True, True, True]) == "reproduced"
-    assert memory.seed_verdict([True, False, False]) == "partly reproduced"
-    assert memory.seed_verdict([False, False, False]) == "not reproduced"
-    assert memory.seed_verdict([True, False, False], majority=True) == "not reproduced"
-    assert memory.seed_verdict([True, True, False], majority=True) == "partly reproduced"
-    assert memory.seed_verdict([True, False], majority=True) == "not reproduced"  # half is not a majority
-    with pytest.raises(ValueError, match="at least one seed"):
-        memory.seed_verdict([])
-
-
 def test_orders_of_magnitude_and_sweep_mse():
     runs = {0: [memory.SweepRun(0, 0, None, 100.0), memory.SweepRun(5, 1, None, 0.1)],
             3: [memory.SweepRun(0, 2, None, 10.0), memory.SweepRun(5, 3, None, 10.0)]}

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from mlpgeo.report import (
+    seed_verdict,
     threshold_verdict,
     Recorder,
     format_value,
@@ -117,3 +118,14 @@ def test_threshold_verdict_both_directions():
         threshold_verdict(0.5, 0.2, 0.8)
     with pytest.raises(ValueError, match="NaN"):
         threshold_verdict(float("nan"), 0.8, 0.5)
+
+
+def test_seed_verdict_all_some_majority():
+    assert seed_verdict([True, True, True]) == "reproduced"
+    assert seed_verdict([True, False, False]) == "partly reproduced"
+    assert seed_verdict([False, False, False]) == "not reproduced"
+    assert seed_verdict([True, False, False], majority=True) == "not reproduced"
+    assert seed_verdict([True, True, False], majority=True) == "partly reproduced"
+    assert seed_verdict([True, False], majority=True) == "not reproduced"  # half is not a majority
+    with pytest.raises(ValueError, match="at least one seed"):
+        seed_verdict([])
