@@ -23,6 +23,7 @@ import io
 import json
 import math
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -83,15 +84,23 @@ def content_sha256(images: np.ndarray, labels: np.ndarray) -> str:
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename (never a half-written file)."""
+    """Write ``payload`` to ``path`` through a temporary file and a rename (never a half-written file).
+
+    The temporary file sits in the same folder (so the rename is atomic), is flushed to disk before the
+    rename, and is created with the permissions of an ordinary new file (``0o666`` minus the umask):
+    metrics files published with the site must be readable by a web server.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -1,5 +1,6 @@
 import gzip
 import math
+import os
 import shutil
 
 import numpy as np
@@ -173,3 +174,18 @@ def test_augment_digits_identity_determinism_and_mass():
     assert torch.allclose(a.sum(1), x.sum(1), rtol=0.1)
     with pytest.raises(ValueError, match="784"):
         augment_digits(torch.zeros(2, 100), torch.Generator())
+
+
+def test_atomic_write_replaces_whole_files_with_ordinary_permissions(tmp_path):
+    target = tmp_path / "sub" / "file.json"
+    data.atomic_write_bytes(target, b"first")
+    data.atomic_write_bytes(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in target.parent.iterdir()] == ["file.json"]  # no temporary file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # readable by a web server, like any new file
+    with pytest.raises(TypeError):
+        data.atomic_write_bytes(target, object())  # a failing write keeps the old content, leaves no debris
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in target.parent.iterdir()] == ["file.json"]
