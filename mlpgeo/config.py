@@ -7,13 +7,15 @@ Environment variables:
     MLPGEO_SCALE: ``ci`` (default; each report runs in a few minutes on 2 CPU cores) or ``full``
         (the papers' sizes).
     MLPGEO_DEVICE: ``cpu`` (default), ``cuda`` (error if absent) or ``auto`` (CUDA when available).
+    MLPGEO_SEEDS: comma-separated integers (e.g. ``0,1,2,3,4``) replacing the seeds of a report that
+        reads them through :func:`seeds`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 import torch
@@ -40,6 +42,28 @@ def scale() -> str:
 def by_scale(ci: T, full: T) -> T:
     """Return ``ci`` or ``full`` according to :func:`scale`."""
     return full if scale() == "full" else ci
+
+
+def seeds(ci: Sequence[int], full: Sequence[int]) -> list[int]:
+    """A report's seeds: ``MLPGEO_SEEDS`` if set, else ``ci`` or ``full`` according to :func:`scale`.
+
+    ``MLPGEO_SEEDS`` holds distinct integers separated by commas, e.g. ``MLPGEO_SEEDS=0,1,2,3,4``.
+
+    Raises:
+        ValueError: if ``MLPGEO_SEEDS`` is not a list of distinct integers (the message shows the form).
+    """
+    value = os.environ.get("MLPGEO_SEEDS", "").strip()
+    if not value:
+        return [int(s) for s in by_scale(ci, full)]
+    try:
+        chosen = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        chosen = []
+    if not chosen or len(set(chosen)) != len(chosen):
+        raise ValueError(
+            f"MLPGEO_SEEDS={value!r} is not a list of distinct integers; write e.g. MLPGEO_SEEDS=0,1,2,3,4."
+        )
+    return chosen
 
 
 def device(name: str | None = None) -> torch.device:

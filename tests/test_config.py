@@ -36,3 +36,17 @@ def test_torch_threads_restores_the_previous_count():
     with pytest.raises(ValueError):
         with config.torch_threads(0):
             pass
+
+
+def test_seeds_follow_the_scale_unless_the_environment_names_them(monkeypatch):
+    monkeypatch.delenv("MLPGEO_SEEDS", raising=False)
+    monkeypatch.setenv("MLPGEO_SCALE", "ci")
+    assert config.seeds(ci=[0, 1, 2], full=range(5)) == [0, 1, 2]
+    monkeypatch.setenv("MLPGEO_SCALE", "full")
+    assert config.seeds(ci=[0, 1, 2], full=range(5)) == [0, 1, 2, 3, 4]
+    monkeypatch.setenv("MLPGEO_SEEDS", " 7, 3,11 ")
+    assert config.seeds(ci=[0], full=[0]) == [7, 3, 11]
+    for bad in ("1,x", "2,2", ","):
+        monkeypatch.setenv("MLPGEO_SEEDS", bad)
+        with pytest.raises(ValueError, match="MLPGEO_SEEDS=0,1,2,3,4"):
+            config.seeds(ci=[0], full=[0])
