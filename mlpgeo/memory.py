@@ -79,6 +79,7 @@ __all__ = [
     "everywhere_verdict",
     "relative_max_error",
     "completeness_vs_steps",
+    "exact_split_verdict",
     "relu_twin",
     "model_mse",
     "slope_rms_error",
@@ -222,7 +223,7 @@ def contributions_loop(
 
 
 def pivots(model: nn.Sequential) -> Tensor:
-    """The first layer's keys as points of a scalar input: ``x_i* = -b_i / w_i``, ``(width,)`` float64.
+    """The first layer's keys as points of a scalar input: ``x_i* = -b_i / w_i``, ``(width,)`` float64 on the CPU.
 
     Neuron ``i``'s pre-activation ``w_i x + b_i`` crosses zero at ``x_i*``; it is positive for ``x > x_i*``
     when ``w_i > 0`` and for ``x < x_i*`` when ``w_i < 0``. A neuron with ``w_i = 0`` has no pivot
@@ -234,8 +235,8 @@ def pivots(model: nn.Sequential) -> Tensor:
     first = hidden_layers(model)[0][0]
     if first.in_features != 1:
         raise ValueError(f"pivots need a scalar input; this model takes {first.in_features} inputs.")
-    w = first.weight.detach().double()[:, 0]
-    b = first.bias.detach().double() if first.bias is not None else torch.zeros_like(w)
+    w = first.weight.detach().cpu().double()[:, 0]
+    b = first.bias.detach().cpu().double() if first.bias is not None else torch.zeros_like(w)
     return -b / w
 
 
@@ -249,7 +250,7 @@ def pivot_order(model: nn.Sequential) -> np.ndarray:
         ``(width,)`` int permutation.
     """
     first = hidden_layers(model)[0][0]
-    signed = (pivots(model) * torch.sign(first.weight.detach().double()[:, 0])).numpy()
+    signed = (pivots(model) * torch.sign(first.weight.detach().cpu().double()[:, 0])).numpy()
     return np.argsort(np.where(np.isfinite(signed), signed, np.inf), kind="stable")
 
 
@@ -307,10 +308,13 @@ def integrated_gradients(
         :class:`IntegratedGradients`.
 
     Raises:
-        ValueError: ``steps < 1``, a baseline of the wrong shape or non-finite; see :func:`contributions`.
+        ValueError: ``steps`` not an integer ``>= 1``, ``chunk < 1``, a baseline of the wrong shape or
+            non-finite; see :func:`contributions`.
     """
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}.")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1 (the number of quadrature nodes), got {steps!r}.")
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}; the default 2**22 suits a few GB of memory.")
     head, tail, x = _prepare(model, x, layer, output, dtype)
     with torch.no_grad():
         a = head(x)
@@ -402,7 +406,7 @@ def relu_decomposition(model: nn.Sequential, x: Tensor, layer: int = 1, output: 
         bias_path = torch.zeros_like(a)  # the image of the biases alone, through the same masks
         masks = []
         for k, linear in enumerate(linears):
-            bias = linear.bias if linear.bias is not None else torch.zeros(linear.out_features, dtype=a.dtype)
+            bias = linear.bias if linear.bias is not None else a.new_zeros(linear.out_features)
             z = h @ linear.weight.T + bias
             bias_path = bias_path @ linear.weight.T + bias
             if k + 1 < len(linears):
@@ -435,17 +439,22 @@ def retrieval_locality(model: nn.Sequential, x_star: float, threshold: float = 0
         growing beyond the query (a half-line key, ``w_i (x - x*) > 0`` on one whole side), which is every
         neuron whose pivot is not beyond ``x*`` in its firing direction — i.e. the share that is *not* a
         bump around ``x*``.
+
+    Raises:
+        ValueError: the model takes more than one input, or ``threshold`` is outside ``[0, 1)``.
     """
     first = hidden_layers(model)[0][0]
     if first.in_features != 1:
         raise ValueError(f"retrieval_locality needs a scalar input; this model takes {first.in_features}.")
-    a = activations(model, torch.tensor([[float(x_star)]]))[0].double()
+    if not 0 <= threshold < 1:
+        raise ValueError(f"threshold is a share of the largest activation: use 0 <= threshold < 1, got {threshold}.")
+    a = activations(model, torch.tensor([[float(x_star)]]))[0].double().cpu()
     p = pivots(model)
     active = a.abs() > threshold * a.abs().max()
     dist = (p - x_star).abs()
     finite = torch.isfinite(dist)
     # a monotone (ReLU / GELU-like) key fires on a half-line: active at x* means firing direction covers x*.
-    w = first.weight.detach().double()[:, 0]
+    w = first.weight.detach().cpu().double()[:, 0]
     ramp = active & (w != 0) & (torch.sign(w) * (x_star - p) > 0)
 
     def median(values: Tensor) -> float:
@@ -525,15 +534,19 @@ def epoch_sweep(
 
     Returns:
         One :class:`SweepRun` per epoch count, in order.
+
+    Raises:
+        ValueError: an epoch count that is not a non-negative integer.
     """
+    bad = [e for e in epoch_counts if isinstance(e, bool) or not isinstance(e, (int, np.integer)) or e < 0]
+    if bad:
+        raise ValueError(f"epoch counts must be integers >= 0 (0 = the untrained model), got {bad}.")
     runs = []
     for k, epochs in enumerate(epoch_counts):
         init = 1000 * seed + k
         model = mlp(widths, activation=activation, seed=init)
         train(model, x, y, loss="mse", optimizer="adam", lr=lr, epochs=int(epochs), seed=init, progress=False)
-        with torch.no_grad():
-            mse = float(((model(x) - y) ** 2).mean())
-        runs.append(SweepRun(int(epochs), init, model, mse))
+        runs.append(SweepRun(int(epochs), init, model, model_mse(model, x, y)))
     return runs
 
 
@@ -587,10 +600,10 @@ def lookup_trace_gif(
     if x.shape[1] != 1:
         raise ValueError("the lookup trace needs a scalar-input model, x: (n, 1).")
     full = contributions(model, x, layer)
-    grid = x[:, 0].double().numpy()
-    acts = full.activations.numpy()
-    contrib = full.contributions.numpy()
-    out = full.output.numpy()
+    grid = x[:, 0].double().cpu().numpy()
+    acts = full.activations.cpu().numpy()
+    contrib = full.contributions.cpu().numpy()
+    out = full.output.cpu().numpy()
     probe = np.linspace(0, len(grid) - 1, frames).round().astype(int)
     width = acts.shape[1]
     lim = float(np.abs(contrib[probe]).max()) * 1.05 or 1.0
@@ -672,15 +685,15 @@ def plot_convergence(x: Tensor, y: Tensor, runs: Sequence[SweepRun], ax: Any = N
     from matplotlib.colors import LogNorm
 
     ax = _axes(ax)
-    grid = x[:, 0].numpy()
+    grid = x[:, 0].cpu().numpy()
     mses = np.array([max(r.mse, 1e-12) for r in runs])
     norm = LogNorm(vmin=mses.min(), vmax=mses.max())
     cmap = plt.get_cmap("viridis_r")
     for run, mse in zip(runs, mses):
         with torch.no_grad():
-            pred = run.model(x)[:, 0].numpy()
+            pred = run.model(check_input(run.model, x))[:, 0].cpu().numpy()
         ax.plot(grid, pred, color=cmap(norm(mse)), lw=1.3, label=f"{run.epochs} epochs")
-    ax.plot(grid, y[:, 0].numpy(), color="black", lw=1.0, ls="--", label="$x^2$")
+    ax.plot(grid, y[:, 0].cpu().numpy(), color="black", lw=1.0, ls="--", label="$x^2$")
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     ax.figure.colorbar(mappable, ax=ax, label="MSE (log scale)")
     ax.set(xlabel="x", ylabel="model output", title="one fresh model per epoch count")
@@ -696,10 +709,10 @@ def plot_activation_map(
         order: optional permutation of the neurons (rows), e.g. ``np.argsort(pivots(model))``.
     """
     ax = _axes(ax)
-    acts = activations(model, x, layer).numpy()
+    acts = activations(model, x, layer).cpu().numpy()
     if order is not None:
         acts = acts[:, np.asarray(order)]
-    grid = x[:, 0].numpy()
+    grid = x[:, 0].cpu().numpy()
     image = ax.imshow(acts.T, aspect="auto", origin="lower", interpolation="nearest",
                       extent=[grid[0], grid[-1], -0.5, acts.shape[1] - 0.5])
     ax.grid(False)
@@ -712,8 +725,8 @@ def plot_activation_map(
 def plot_neuron_curves(model: nn.Sequential, x: Tensor, count: int = 8, ax: Any = None) -> Any:
     """``count`` evenly spaced first-layer neurons' activation curves, with their pivots marked."""
     ax = _axes(ax)
-    acts = activations(model, x).numpy()
-    grid = x[:, 0].numpy()
+    acts = activations(model, x).cpu().numpy()
+    grid = x[:, 0].cpu().numpy()
     p = pivots(model).numpy()
     for j, i in enumerate(np.linspace(0, acts.shape[1] - 1, count).astype(int)):
         line = ax.plot(grid, acts[:, i], lw=1.3, label=f"neuron {i}")[0]
@@ -752,7 +765,7 @@ def plot_decomposition(parts: Contributions, index: int = 0, axes: Any = None, t
         ("activation $a_i$ (key match)", r"effective value $\partial f/\partial a_i$",
          r"contribution $a_i\,\partial f/\partial a_i$"),
     ):
-        data = data.numpy()
+        data = data.cpu().numpy()
         ax.bar(neurons, data, width=1.0, color=np.where(data >= 0, "#0072B2", "#D55E00"), linewidth=0)
         ax.axhline(0, color="#888888", lw=0.8)
         ax.set(xlabel="neuron i", title=name)
@@ -764,11 +777,11 @@ def plot_decomposition(parts: Contributions, index: int = 0, axes: Any = None, t
 def plot_gap(x: Tensor, parts: Contributions, exact: IntegratedGradients | None = None, ax: Any = None) -> Any:
     """``f(x)`` against ``sum_i a_i df/da_i`` (and ``g(0) + sum IG``) over a scalar input grid."""
     ax = _axes(ax)
-    grid = x[:, 0].numpy()
-    ax.plot(grid, parts.output.numpy(), color="black", lw=2.2, label="f(x)")
-    ax.plot(grid, parts.total.numpy(), color="#D55E00", lw=1.4, label=r"$\sum_i a_i\,\partial f/\partial a_i$")
+    grid = x[:, 0].cpu().numpy()
+    ax.plot(grid, parts.output.cpu().numpy(), color="black", lw=2.2, label="f(x)")
+    ax.plot(grid, parts.total.cpu().numpy(), color="#D55E00", lw=1.4, label=r"$\sum_i a_i\,\partial f/\partial a_i$")
     if exact is not None:
-        ax.plot(grid, (exact.baseline_output + exact.attributions.sum(1)).numpy(), color="#56B4E9", lw=1.2,
+        ax.plot(grid, (exact.baseline_output + exact.attributions.sum(1)).cpu().numpy(), color="#56B4E9", lw=1.2,
                 ls="--", label=r"$g(0) + \sum_i \mathrm{IG}_i$")
     ax.set(xlabel="x", ylabel="value", title="does the sum of contributions give f(x)?")
     ax.legend()
@@ -792,12 +805,12 @@ def plot_relu_regions(
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     bp, _, slopes, intercepts = regions
-    grid = x[:, 0].numpy()
+    grid = x[:, 0].cpu().numpy()
     ax = axes[0]
     if y is not None:
-        ax.plot(grid, y[:, 0].numpy(), color="#999999", lw=3, label="$x^2$")
+        ax.plot(grid, y[:, 0].cpu().numpy(), color="#999999", lw=3, label="$x^2$")
     with torch.no_grad():
-        ax.plot(grid, model(x)[:, 0].numpy(), color="#0072B2", lw=1.2, label="ReLU twin")
+        ax.plot(grid, model(check_input(model, x))[:, 0].cpu().numpy(), color="#0072B2", lw=1.2, label="ReLU twin")
     ax.plot(bp[1:-1], slopes[:-1, 0] * bp[1:-1] + intercepts[:-1, 0], "|", color="#D55E00", ms=8,
             label=f"{len(bp) - 2} breakpoints")
     p = pivots(model).numpy()
@@ -1067,6 +1080,26 @@ def completeness_vs_steps(model: nn.Sequential, x: Tensor, steps: Sequence[int])
     return [integrated_gradients(model, x, steps=m).completeness_error.abs().max().item() for m in steps]
 
 
+def exact_split_verdict(
+    ig_error: np.ndarray, relu_residual: np.ndarray, ig_tolerance: float = 1e-3, relu_tolerance: float = 1e-9
+) -> str:
+    """Whether the two exact splits add up: reproduced if, for every seed, the integrated-gradients
+    completeness error is ``< ig_tolerance`` and the ReLU per-region residual ``< relu_tolerance`` (both
+    relative to ``max |f|``, :func:`relative_max_error`); not reproduced otherwise.
+
+    Args:
+        ig_error: ``(s,)`` relative completeness errors of :func:`integrated_gradients`.
+        relu_residual: ``(s,)`` relative residuals of :func:`relu_decomposition`.
+        ig_tolerance: bound on the quadrature error.
+        relu_tolerance: bound on the rounding error of the exact form.
+
+    Returns:
+        ``"reproduced"`` or ``"not reproduced"``.
+    """
+    holds = (np.asarray(ig_error) < ig_tolerance) & (np.asarray(relu_residual) < relu_tolerance)
+    return "reproduced" if holds.all() else "not reproduced"
+
+
 def relu_twin(
     x: Tensor, y: Tensor, widths: Sequence[int], epochs: int, seed: int, lr: float = 1e-3
 ) -> nn.Sequential:
@@ -1100,7 +1133,8 @@ def model_mse(model: nn.Sequential, x: Tensor, y: Tensor) -> float:
         ``mean (f(x) - y)^2``.
     """
     with torch.no_grad():
-        return float(((model(check_input(model, x)) - y) ** 2).mean())
+        out = model(check_input(model, x))
+        return float(((out - y.to(out.device)) ** 2).mean())
 
 
 def slope_rms_error(regions: Any, derivative: Any = None) -> float:
@@ -1125,7 +1159,8 @@ def slope_rms_error(regions: Any, derivative: Any = None) -> float:
 def relu_region_statistics(
     models: Sequence[nn.Sequential], x: Tensor, y: Tensor, pieces: Sequence[Any]
 ) -> dict[str, np.ndarray]:
-    """Per seed: how many pieces a scalar ReLU network has, how many hold data, its MSE and slope error.
+    """Per seed: how many pieces a scalar ReLU network has, how many hold data, how many of its breakpoints
+    can be first-layer keys, its MSE and slope error.
 
     Args:
         models: scalar-input ReLU MLPs, one per seed.
@@ -1134,13 +1169,21 @@ def relu_region_statistics(
         pieces: each model's :class:`mlpgeo.regions.Regions1D` on the data range.
 
     Returns:
-        ``{"relu_regions", "relu_regions_used", "relu_mse_500_epochs", "relu_slope_rms_error_vs_2x"}``,
-        each ``(s,)``: piece count, pieces holding a point of ``x`` (:func:`regions_hit`), :func:`model_mse`,
-        :func:`slope_rms_error` against ``2x``.
+        ``{"relu_regions", "relu_regions_used", "relu_first_layer_pivots_inside", "relu_mse_500_epochs",
+        "relu_slope_rms_error_vs_2x"}``, each ``(s,)``: piece count, pieces holding a point of ``x``
+        (:func:`regions_hit`), first-layer pivots strictly inside the pieces' interval (an upper bound on the
+        breakpoints the first layer makes; every other breakpoint comes from a deeper layer),
+        :func:`model_mse`, :func:`slope_rms_error` against ``2x``.
     """
+
+    def pivots_inside(model: nn.Sequential, bp: np.ndarray) -> int:
+        p = pivots(model).numpy()
+        return int(np.sum((p > bp[0]) & (p < bp[-1])))
+
     return {
         "relu_regions": np.array([len(r) for r in pieces]),
         "relu_regions_used": np.array([regions_hit(r.breakpoints, x) for r in pieces]),
+        "relu_first_layer_pivots_inside": np.array([pivots_inside(m, r.breakpoints) for m, r in zip(models, pieces)]),
         "relu_mse_500_epochs": np.array([model_mse(m, x, y) for m in models]),
         "relu_slope_rms_error_vs_2x": np.array([slope_rms_error(r) for r in pieces]),
     }
@@ -1182,8 +1225,8 @@ def plot_gap_curves(x: Tensor, gap: Tensor, bias_path: Tensor, ax: Any = None) -
         The axes.
     """
     ax = _axes(ax)
-    ax.plot(x[:, 0], gap.numpy(), color="#D55E00", label=r"$f - \sum_i a_i\,\partial f/\partial a_i$ (GELU)")
-    ax.plot(x[:, 0], bias_path.numpy(), color="#009E73", ls="--", label="bias path c (ReLU twin)")
+    ax.plot(x[:, 0].cpu(), gap.cpu().numpy(), color="#D55E00", label=r"$f - \sum_i a_i\,\partial f/\partial a_i$ (GELU)")
+    ax.plot(x[:, 0].cpu(), bias_path.cpu().numpy(), color="#009E73", ls="--", label="bias path c (ReLU twin)")
     ax.axhline(0, color="#888888", lw=0.8)
     ax.set(xlabel="x", ylabel="what the sum misses", title="the gap")
     ax.legend(fontsize=8)

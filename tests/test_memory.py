@@ -227,6 +227,34 @@ def test_bad_input_is_named():
         memory.contributions(nn.Linear(1, 1), torch.zeros(3, 1))
 
 
+@pytest.mark.parametrize("steps", [0, -3, 2.5, True, "8"])
+def test_integrated_gradients_rejects_a_bad_node_count(steps):
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
+        memory.integrated_gradients(hand_net(), torch.zeros(3, 1), steps=steps)
+
+
+def test_more_bad_input_is_named():
+    model = hand_net()
+    with pytest.raises(ValueError, match="chunk must be >= 1"):
+        memory.integrated_gradients(model, torch.zeros(3, 1), chunk=0)
+    with pytest.raises(ValueError, match="baseline must be finite"):
+        memory.integrated_gradients(model, torch.zeros(3, 1), baseline=torch.tensor([0.0, float("nan")]))
+    with pytest.raises(ValueError, match="0 <= threshold < 1"):
+        memory.retrieval_locality(model, 5.0, threshold=1.5)
+    with pytest.raises(ValueError, match="scalar input"):
+        memory.retrieval_locality(mlp([2, 4, 1]), 5.0)
+    with pytest.raises(ValueError, match="epoch counts must be integers >= 0"):
+        memory.epoch_sweep(torch.zeros(3, 1), torch.zeros(3, 1), [0, -10], seed=0, widths=(1, 2, 1))
+    with pytest.raises(ValueError, match="frames must be >= 2"):
+        memory.lookup_trace_gif(model, torch.zeros(3, 1), frames=1)
+    with pytest.raises(ValueError, match="scalar-input"):
+        memory.lookup_trace_gif(mlp([2, 4, 1]), torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="n >= 2 and low < high"):
+        memory.square_data(1)
+    with pytest.raises(ValueError, match="n >= 2 and low < high"):
+        memory.square_data(10, 3.0, -3.0)
+
+
 def test_gap_statistics_by_hand():
     # f = [4.75, -2.75]; both gaps are the output bias 0.25: relative 0.25/4.75 and 0.25/2.75
     parts = memory.contributions(hand_net(), torch.tensor([[1.0], [-1.0]]))
@@ -341,6 +369,7 @@ def test_slope_rms_error_by_hand():
     stats = memory.relu_region_statistics([model], x, torch.relu(x), [pieces])
     assert stats["relu_regions"][0] == 2 and stats["relu_regions_used"][0] == 2
     assert stats["relu_mse_500_epochs"][0] == 0.0
+    assert stats["relu_first_layer_pivots_inside"][0] == 1  # the single key, at x = 0
 
 
 def test_relu_twin_is_deterministic_and_trained():
@@ -357,3 +386,10 @@ def test_completeness_vs_steps_matches_integrated_gradients():
     errors = memory.completeness_vs_steps(model, x, [4, 64])
     assert errors[0] == memory.integrated_gradients(model, x, steps=4).completeness_error.abs().max().item()
     assert errors[1] < errors[0]
+
+
+def test_exact_split_verdict():
+    assert memory.exact_split_verdict(np.array([1e-5, 5e-4]), np.array([1e-16, 1e-12])) == "reproduced"
+    assert memory.exact_split_verdict(np.array([1e-5, 2e-3]), np.array([1e-16, 1e-12])) == "not reproduced"
+    assert memory.exact_split_verdict(np.array([1e-5, 1e-5]), np.array([1e-16, 1e-6])) == "not reproduced"
+    assert memory.exact_split_verdict(np.array([0.01]), np.array([0.0]), ig_tolerance=0.1) == "reproduced"
