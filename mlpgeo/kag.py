@@ -34,7 +34,6 @@ import torch
 from torch import Tensor, nn
 
 from mlpgeo.models import PIECEWISE_LINEAR, check_input, hidden_layers
-from mlpgeo.report import band_verdict
 
 IMAGE_SIDE = 28
 IMAGE_CENTER = (13.5, 13.5)
@@ -238,7 +237,7 @@ def distinct_indices(shape: Sequence[int], k: int, high: int | Tensor, generator
     Raises:
         ValueError: ``k < 1`` or ``k > high``.
     """
-    high_t = torch.as_tensor(high).long()
+    high_t = torch.as_tensor(high).long().cpu()  # the generator draws on the CPU
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}.")
     if int(high_t.min()) < k:
@@ -300,6 +299,9 @@ def small_det(sub: Tensor) -> Tensor:
 def gather_minors(jac: JacobianBatch, rows: Tensor, cols: Tensor) -> Tensor:
     """The minors ``det J_i[rows[i, j], cols[i, j]]`` for given index tuples (signed).
 
+    The indices may live on the CPU (where the generators draw them); they are moved to the Jacobians'
+    device (CPU or CUDA).
+
     Args:
         jac: Jacobians ``(n, h, d)`` or factors (see :data:`JacobianBatch`).
         rows: long ``(n, N, k)`` row indices into ``h``.
@@ -308,6 +310,8 @@ def gather_minors(jac: JacobianBatch, rows: Tensor, cols: Tensor) -> Tensor:
     Returns:
         ``(n, N)``.
     """
+    device = jac[1].device if isinstance(jac, tuple) else jac.device
+    rows, cols = rows.to(device), cols.to(device)
     if isinstance(jac, tuple):  # J_i[r, c] = slopes_i[r] W[r, c]
         slopes, weight = jac
         sub = torch.gather(slopes, 1, rows.reshape(len(slopes), -1)).reshape(rows.shape)[..., :, None]
@@ -360,7 +364,7 @@ def row_choice(jac: JacobianBatch, k: int, n_minors: int, rows: str, generator: 
     count = active.sum(dim=1, keepdim=True)  # (n, 1)
     usable = torch.where(count >= k, count, torch.full_like(count, h))
     order = torch.argsort((~active).to(torch.int8), dim=1, stable=True)  # active units first
-    pos = distinct_indices((n, n_minors), k, usable, generator)
+    pos = distinct_indices((n, n_minors), k, usable, generator).to(order.device)
     return torch.gather(order[:, None, :].expand(n, n_minors, h), 2, pos)
 
 
@@ -396,7 +400,7 @@ def sample_minors(
     n, _, d = jacobian_shape(jac)
     row_index = row_choice(jac, k, n_minors, rows, generator)
     pos = distinct_indices((1, n_minors), k, d if columns is None else columns.numel(), generator).expand(n, n_minors, k)
-    col_index = pos if columns is None else columns[pos]
+    col_index = pos if columns is None else columns.cpu()[pos]
     return gather_minors(jac, row_index, col_index)
 
 
@@ -495,7 +499,8 @@ def rotated_minors(
     Only the sampled entries are formed: ``(Q J)[r, c] = Q[r, :] . J[:, c]``, chunked over inputs. When
     the Jacobians factor as ``J_i = diag(s_i) A`` (a first hidden layer: ``s_i`` the activation slopes,
     ``A = W_1``) and the positions are shared by the inputs, ``(Q J_i)[r, c] = sum_h s_i[h] Q[r, h] A[h, c]``
-    is one matrix product ``(n, h) @ (h, N k^2)`` for the whole batch.
+    is one matrix product ``(n, h) @ (h, N k^2)`` for the whole batch. ``q`` and the indices are moved to
+    the Jacobians' device.
 
     Args:
         jac: ``(n, h, d)`` or first-layer factors ``(slopes (n, h), weight (h, d))``.
@@ -511,6 +516,9 @@ def rotated_minors(
     """
     if side not in ROTATE_SIDES:
         raise ValueError(f"unknown rotation side {side!r}; use one of {ROTATE_SIDES}.")
+    device = jac[1].device if isinstance(jac, tuple) else jac.device
+    rows, cols, q = rows.to(device), cols.to(device), q.to(device)
+    columns = None if columns is None else columns.to(device)
     shared = bool((rows == rows[:1]).all() and (cols == cols[:1]).all())
     if isinstance(jac, tuple) and not shared:
         jac = dense(jac)
@@ -542,7 +550,7 @@ def rotated_minors(
     for start in range(0, source.shape[0], chunk):
         src = source[start : start + chunk].reshape(-1, width)
         idx = per_input[start : start + chunk]
-        offset = torch.arange(idx.shape[0])[:, None, None] * n_src
+        offset = torch.arange(idx.shape[0], device=device)[:, None, None] * n_src
         gathered = src.index_select(0, (offset + idx).reshape(-1)).reshape(*idx.shape, width)
         other = fixed if fixed is not None else table.index_select(0, shared_idx[start : start + chunk].reshape(-1)).reshape(*idx.shape, width)
         if side == "rows":
@@ -600,7 +608,7 @@ def rotation_ratio(
         q = haar_orthogonal(h if side == "rows" else n_cols, generator)
         rows, pos = sample_minor_indices(1, n_minors, k, h, n_cols, generator)  # shared by the batch
         rows, pos = rows.expand(n, n_minors, k), pos.expand(n, n_minors, k)
-        cols = pos if (columns is None or side == "columns") else columns[pos]
+        cols = pos if (columns is None or side == "columns") else columns.cpu()[pos]
         maxima.append(rotated_minors(jac, q, rows, cols, side, columns).abs().amax(dim=1))
     denominator = torch.stack(maxima).mean(dim=0)
     top = minors.abs().amax(dim=1)
@@ -1030,7 +1038,7 @@ def plot_minor_histogram(trained: Tensor, random: Tensor, k: int, ax: Any = None
 
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 3.2))
-    sets = {"trained": trained.flatten(), "random init": random.flatten()}
+    sets = {"trained": trained.flatten().cpu(), "random init": random.flatten().cpu()}
     logs = {name: torch.log10(m.abs()[m != 0]) for name, m in sets.items()}
     low = min(float(v.min()) for v in logs.values())
     high = max(float(v.max()) for v in logs.values())

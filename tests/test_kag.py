@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from mlpgeo import kag
+from mlpgeo import kag, report
 from mlpgeo.models import mlp
 
 
@@ -324,16 +324,16 @@ def test_augmentation_reductions_and_summary():
 
 
 def test_band_verdict_edges_and_errors():
-    assert kag.band_verdict(0.2, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
-    assert kag.band_verdict(0.45, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
-    assert kag.band_verdict(0.1, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "partly reproduced"
-    assert kag.band_verdict(0.05, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "not reproduced"
-    assert kag.band_verdict(0.05, (0.2, 0.45), (0.05, 0.7)) == "partly reproduced"
-    assert kag.band_verdict(-0.3, (0.2, 0.45), (0.05, 0.7)) == "not reproduced"
+    assert report.band_verdict(0.2, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
+    assert report.band_verdict(0.45, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
+    assert report.band_verdict(0.1, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "partly reproduced"
+    assert report.band_verdict(0.05, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "not reproduced"
+    assert report.band_verdict(0.05, (0.2, 0.45), (0.05, 0.7)) == "partly reproduced"
+    assert report.band_verdict(-0.3, (0.2, 0.45), (0.05, 0.7)) == "not reproduced"
     with pytest.raises(ValueError, match="NaN"):
-        kag.band_verdict(float("nan"), (0.2, 0.45), (0.05, 0.7))
+        report.band_verdict(float("nan"), (0.2, 0.45), (0.05, 0.7))
     with pytest.raises(ValueError, match="inside"):
-        kag.band_verdict(0.3, (0.2, 0.8), (0.05, 0.7))
+        report.band_verdict(0.3, (0.2, 0.8), (0.05, 0.7))
 
 
 def test_scale_spread_and_verdict():
@@ -405,3 +405,76 @@ def test_ratio_curves_and_top_units():
     norms = kag.row_norms(kag.layer_jacobians(model, x[:1], 1))[0]
     units = kag.top_units(model, x, layer=1, n=3)
     assert len(units) == 3 and norms[units[0]] == norms.max() and norms[units[0]] >= norms[units[1]] >= norms[units[2]]
+
+
+# --------------------------------------------------------------------------------------------------
+# Further hand-computed cases and bad input
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_sampled_minors_equal_explicit_determinants(k):
+    g = torch.Generator().manual_seed(11)
+    jac = torch.randn(3, 8, 50, generator=g, dtype=torch.float64)
+    columns = torch.tensor([2, 7, 11, 19, 23, 31, 40])
+    minors = kag.sample_minors(jac, k, 40, torch.Generator().manual_seed(5), columns=columns)
+    # replay the draws of sample_minors (rows first, then column positions, both shared by the batch)
+    replay = torch.Generator().manual_seed(5)
+    rows = kag.distinct_indices((1, 40), k, 8, replay)[0]
+    cols = columns[kag.distinct_indices((1, 40), k, columns.numel(), replay)[0]]
+    assert set(cols.flatten().tolist()) <= set(columns.tolist())
+    for i in range(3):
+        expected = torch.stack([torch.det(jac[i][rows[j]][:, cols[j]]) for j in range(40)])
+        torch.testing.assert_close(minors[i], expected)
+
+
+def test_zero_row_threshold_fraction_and_unit_norms_by_hand():
+    norms = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0])
+    assert kag.zero_row_threshold(norms, 0.0) == 0.0
+    assert math.isclose(kag.zero_row_threshold(norms, 0.25), 1.0)  # linear interpolation: quantile 0.25 of 0..4
+    assert kag.zero_row_fraction(norms, 0.0) == 0.2  # exact zeros count at threshold 0
+    assert kag.zero_row_fraction(norms, 2.0) == 0.6
+    jac = torch.zeros(2, 3, 4)
+    jac[0, 0, 0], jac[1, 0, 1] = 3.0, 4.0  # unit 0: row norms 3 and 4 -> rms sqrt(12.5)
+    jac[1, 1, :] = 1.0  # unit 1: row norms 0 and 2 -> rms sqrt(2)
+    torch.testing.assert_close(kag.row_norms(jac), torch.tensor([[3.0, 0.0, 0.0], [4.0, 2.0, 0.0]]))
+    torch.testing.assert_close(kag.unit_norms(jac), torch.tensor([math.sqrt(12.5), math.sqrt(2.0), 0.0]))
+    assert kag.dead_units(jac).tolist() == [False, False, True]
+    with pytest.raises(ValueError, match="quantile"):
+        kag.zero_row_threshold(norms, 1.5)
+
+
+def test_metric_ratios_and_same_seed_same_sweep():
+    assert kag.metric_ratios({"pr": 0.6, "kl": 1.0, "rr": 2.0}, {"pr": 0.3, "kl": 0.5, "rr": 4.0}) == {
+        "pr": 2.0, "kl": 2.0, "rr": 0.5}
+    model = mlp([784, 10, 8, 10], "gelu", seed=1)
+    x = digits(3)
+    a = kag.sweep({"m": model}, x, ks=(1, 2), radii=(7,), n_minors=30, seed=4)
+    b = kag.sweep({"m": model}, x, ks=(1, 2), radii=(7,), n_minors=30, seed=4)
+    c = kag.sweep({"m": model}, x, ks=(1, 2), radii=(7,), n_minors=30, seed=5)
+    assert a == b and a != c
+
+
+def test_bad_column_sets_and_minor_arguments():
+    jac = torch.randn(2, 5, 30, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match="empty"):
+        kag.sample_minors(jac, 1, 10, g, columns=torch.tensor([], dtype=torch.long))
+    with pytest.raises(ValueError, match="lie in 0..29"):
+        kag.sample_minors(jac, 1, 10, g, columns=torch.tensor([0, 30]))
+    with pytest.raises(ValueError, match="duplicate"):
+        kag.sample_minors(jac, 1, 10, g, columns=torch.tensor([3, 3, 4]))
+    with pytest.raises(ValueError, match="column set"):
+        kag.sample_minors(jac, 3, 10, g, columns=torch.tensor([3, 4]))
+    with pytest.raises(ValueError, match="larger than the layer"):
+        kag.sample_minors(jac, 6, 10, g)
+    with pytest.raises(ValueError, match="n_minors"):
+        kag.sample_minors(jac, 2, 0, g)
+    with pytest.raises(ValueError, match="row set"):
+        kag.sample_minors(jac, 2, 10, g, rows="some")
+    with pytest.raises(ValueError, match="rotation side"):
+        kag.rotation_ratio(jac, 2, 10, side="diagonal", generator=g)
+    with pytest.raises(ValueError, match="28 x 28"):
+        kag.ka_metrics(mlp([30, 5, 10], "relu", seed=0), torch.rand(2, 30), radius=7)
+    with pytest.raises(ValueError, match="radius"):
+        kag.ball_mask(float("nan"))
