@@ -340,6 +340,7 @@ def train_task_network(
     batch_size: int = 256,
     lr: float | None = None,
     momentum: float = 0.9,
+    device: str | torch.device | None = None,
 ) -> tuple[nn.Sequential, list[float]]:
     """Train ``V -> m -> V`` ReLU network on a fixed seeded sample of the k-of-V task.
 
@@ -348,9 +349,11 @@ def train_task_network(
         optimizer: ``"adam"`` or ``"sgd"`` (with ``momentum``).
         lr: learning rate; ``None`` uses :func:`default_lr`.
         seed: seeds the initialisation, the training sample and the batch order.
+        device: where to train (default: :func:`mlpgeo.config.device`, i.e. ``MLPGEO_DEVICE``).
 
     Returns:
-        The trained model and its per-epoch training loss.
+        The trained model, moved back to the CPU (where every analysis of this module runs: the networks
+        are tiny), and its per-epoch training loss.
     """
     check_task(vocab, k)
     check_width(width)
@@ -358,8 +361,8 @@ def train_task_network(
     model = mlp([vocab, width, vocab], bias=bias, seed=seed)
     history = train(model, x, y, loss=loss, optimizer=optimizer, lr=lr or default_lr(optimizer, loss, vocab),
                     epochs=epochs, batch_size=batch_size, momentum=momentum if optimizer == "sgd" else 0.0,
-                    seed=seed, progress=False)
-    return model, history.epoch_loss
+                    seed=seed, progress=False, device=device)
+    return model.cpu(), history.epoch_loss
 
 
 TRAINING_VARIANTS = [dict(loss=loss, optimizer=optimizer, bias=bias) for loss in ("cross_entropy", "softmax_mse")
@@ -902,6 +905,51 @@ def grid_shares(rows: Sequence[dict[str, Any]], solved_accuracy: float = 0.9) ->
             "solved": sum(r["accuracy"] > solved_accuracy for r in rows) / n}
 
 
+SHORT_NAMES = {"cross_entropy": "CE", "softmax_mse": "sMSE", "adam": "Adam", "sgd": "SGD+m"}
+"""Short labels of the losses and optimisers in tables and figures."""
+
+
+def variant_label(loss: str, optimizer: str, bias: bool, sep: str = " ") -> str:
+    """A training setting as a short label, e.g. ``"CE Adam bias"`` (``sep`` between the three parts)."""
+    return sep.join([SHORT_NAMES.get(loss, loss), SHORT_NAMES.get(optimizer, optimizer), "bias" if bias else "no bias"])
+
+
+def grid_where(groups: Sequence[dict[str, Any]], holds: Any) -> dict[tuple[int, int, int], list[str]]:
+    """The grid cells where a property holds, by task.
+
+    Args:
+        groups: seed-averaged cells of :func:`grid_table`.
+        holds: ``holds(cell) -> bool``, e.g. ``lambda g: g["accuracy"] > 0.9``.
+
+    Returns:
+        ``{(V, m, k): [variant labels where it holds]}`` for every task of the grid (empty lists included),
+        in first-seen order.
+    """
+    out: dict[tuple[int, int, int], list[str]] = {}
+    for g in groups:
+        labels = out.setdefault((g["vocab"], g["width"], g["k"]), [])
+        if holds(g):
+            labels.append(variant_label(g["loss"], g["optimizer"], g["bias"]))
+    return out
+
+
+def describe_grid_where(groups: Sequence[dict[str, Any]], solved_accuracy: float = 0.9, bimodal_valley: float = 0.5) -> str:
+    """Where in the grid (seed means) the task is solved, ``W_in`` is bimodal, and the union beats the count.
+
+    One block per property: the number of cells where it holds, then one line per task listing its settings.
+    """
+    properties = [(f"solved (accuracy > {solved_accuracy})", lambda g: g["accuracy"] > solved_accuracy),
+                  (f"bimodal W_in (valley ratio < {bimodal_valley})", lambda g: g["mode_valley_ratio"] < bimodal_valley),
+                  ("bimodal AND solved", lambda g: g["mode_valley_ratio"] < bimodal_valley and g["accuracy"] > solved_accuracy),
+                  ("union explains hidden units better than the count", lambda g: g["r2_union"] > g["r2_count"])]
+    lines = []
+    for name, holds in properties:
+        where = grid_where(groups, holds)
+        lines.append(f"{name}: {sum(map(len, where.values()))} of {len(groups)} cells")
+        lines += [f"   V={v}, m={m}, k={k}: {', '.join(labels) or '-'}" for (v, m, k), labels in where.items()]
+    return "\n".join(lines)
+
+
 def describe_optimal_bloom(tasks: Sequence[tuple[int, int, int]]) -> str:
     """One line per task ``(V, m, k)``: the optimal Bloom filter's exact-set accuracy (:func:`optimal_bloom_accuracy`)."""
     return "\n".join(f"V={v}, m={m}, k={k}: optimal Bloom filter accuracy ~ {optimal_bloom_accuracy(v, m, k):.2g}"
@@ -1336,7 +1384,8 @@ def plot_weight_histogram(model: nn.Sequential, ax: Any = None, bins: int = 60) 
 
 
 def plot_grid(groups: Sequence[dict[str, Any]], metric: str, ax: Any = None, fmt: str = "{:.2f}",
-              vmin: float | None = None, vmax: float | None = None, cmap: str = "viridis", title: str | None = None) -> Any:
+              vmin: float | None = None, vmax: float | None = None, cmap: str = "viridis", title: str | None = None,
+              label: str | None = None) -> Any:
     """Heat table of a grid metric: rows = task ``(V, m, k)``, columns = training variant (loss, optimiser, bias).
 
     Args:
@@ -1348,6 +1397,7 @@ def plot_grid(groups: Sequence[dict[str, Any]], metric: str, ax: Any = None, fmt
         vmax: upper end of the colour scale (default: the largest value).
         cmap: matplotlib colour map.
         title: the panel's title (default: none).
+        label: the colour bar's label (default: ``metric``).
     """
     import matplotlib.pyplot as plt
 
@@ -1358,19 +1408,17 @@ def plot_grid(groups: Sequence[dict[str, Any]], metric: str, ax: Any = None, fmt
     for g in groups:
         table[tasks.index((g["vocab"], g["width"], g["k"])), variants.index((g["loss"], g["optimizer"], g["bias"]))] = g[metric]
     image = ax.imshow(table, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    short = {"cross_entropy": "CE", "softmax_mse": "sMSE", "adam": "Adam", "sgd": "SGD+m"}
-    ax.set_xticks(range(len(variants)), [f"{short[l]}\n{short[o]}\n{'bias' if b else 'no bias'}" for l, o, b in variants], fontsize=8)
+    ax.set_xticks(range(len(variants)), [variant_label(l, o, b, sep="\n") for l, o, b in variants], fontsize=8)
     ax.set_yticks(range(len(tasks)), [f"V={v}, m={m}, k={k}" for v, m, k in tasks])
     for i in range(len(tasks)):
         for j in range(len(variants)):
-            if not math.isnan(float(table[i, j])):
-                value = float(table[i, j])
-                shade = (value - (vmin if vmin is not None else float(table.nan_to_num(0).min()))) / max(
-                    (vmax if vmax is not None else float(table.nan_to_num(0).max())) - (vmin or 0.0), 1e-12)
+            value = float(table[i, j])
+            if not math.isnan(value):
+                red, green, blue, _ = image.cmap(image.norm(value))  # text colour from the cell's luminance
                 ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=8,
-                        color="white" if shade < 0.5 else "black")
+                        color="white" if 0.299 * red + 0.587 * green + 0.114 * blue < 0.5 else "black")
     ax.grid(False)
-    ax.figure.colorbar(image, ax=ax, label=metric)
+    ax.figure.colorbar(image, ax=ax, label=label or metric)
     if title:
         ax.set_title(title)
     return ax

@@ -40,6 +40,14 @@ def test_task_is_seeded_and_uniform():
         (lambda: bloom.bloom_network([[0, 1]]), "pass width"),
         (lambda: bloom.bloom_network(torch.full((3, 4), 0.5)), "0/1"),
         (lambda: bloom.train_task_network(8, 0, 2), "width"),
+        (lambda: bloom.train_task_network(8, 4, 9), "exceeds the vocabulary"),
+        (lambda: bloom.BloomFilter(0, 2), "width"),
+        (lambda: bloom.BloomFilter(8, 0), "h \\(hash functions\\)"),
+        (lambda: bloom.bloom_network([[0], [1]], width=0), "width"),
+        (lambda: bloom.bloom_network(torch.ones(3, 4, 1)), r"must be \(V, m\)"),
+        (lambda: bloom.random_hashes(10, 4, 5), "h must lie in 1..m=4"),
+        (lambda: bloom.false_positive_rate(0, 2, 3), "m >= 1"),
+        (lambda: bloom.optimal_hashes(8, 0), "n >= 1"),
         (lambda: bloom.false_positive_rate(10, 2, 3, method="nope"), "unknown method"),
         (lambda: bloom.fit_error_curve([1, 2, 3], [0.1, 0, 0], "exponential"), "at least 3 positive"),
         (lambda: bloom.multi_hot(torch.tensor([[0, 9]]), 5), "token indices"),
@@ -294,6 +302,25 @@ def test_grid_table_and_shares_hand_computed():
     assert "union_minus_count" not in cell  # the recorded table is not changed
     with pytest.raises(ValueError, match="at least one run"):
         bloom.grid_shares([])
+
+
+def test_grid_where_lists_the_cells_where_a_property_holds():
+    cell = dict(vocab=8, width=4, k=2, optimizer="adam", bias=True, mode_valley_ratio=0.3, r2_union=0.2, r2_count=0.6)
+    groups = [dict(cell, loss="cross_entropy", accuracy=0.95), dict(cell, loss="softmax_mse", accuracy=0.5),
+              dict(cell, vocab=16, loss="cross_entropy", accuracy=0.2, mode_valley_ratio=0.8)]
+    where = bloom.grid_where(groups, lambda g: g["accuracy"] > 0.9)
+    assert where == {(8, 4, 2): ["CE Adam bias"], (16, 4, 2): []}
+    text = bloom.describe_grid_where(groups)
+    assert "solved (accuracy > 0.9): 1 of 3 cells" in text
+    assert "bimodal W_in (valley ratio < 0.5): 2 of 3 cells" in text
+    assert "bimodal AND solved: 1 of 3 cells" in text
+    assert "better than the count: 0 of 3 cells" in text
+    assert bloom.variant_label("softmax_mse", "sgd", False, sep="/") == "sMSE/SGD+m/no bias"
+
+
+def test_trained_network_comes_back_on_the_cpu():
+    model, _ = bloom.train_task_network(16, 8, 2, n_train=64, epochs=1, batch_size=32, device="cpu")
+    assert all(p.device.type == "cpu" for p in model.parameters())
 
 
 def test_mode_offset_and_bimodal_verdict():
