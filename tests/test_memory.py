@@ -296,6 +296,18 @@ def test_affine_fit_of_a_line_and_of_a_symmetric_parabola():
     assert memory.constant_fit_verdict(line) == "not reproduced"
 
 
+def test_affine_fit_matches_a_least_squares_solve_and_is_repeatable():
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(40, 1, generator=g, dtype=torch.float64)
+    y = 2 * x + 0.5 + 0.3 * torch.randn(40, 1, generator=g, dtype=torch.float64)
+    fit = memory.affine_fit(x, y)
+    solution = torch.linalg.lstsq(torch.cat([x, torch.ones_like(x)], dim=1), y).solution[:, 0]
+    assert fit["slope"] == pytest.approx(solution[0].item(), rel=1e-12)
+    assert fit["intercept"] == pytest.approx(solution[1].item(), rel=1e-12)
+    assert 0.5 < fit["r_squared"] < 1.0
+    assert memory.affine_fit(x, y) == fit  # bit-identical on a second call
+
+
 def test_pivot_shift_by_hand():
     def first_layer(bias):
         model = nn.Sequential(nn.Linear(1, 3), nn.ReLU(), nn.Linear(3, 1))
