@@ -1451,6 +1451,31 @@ def plot_scaling(curves: dict[str, Any], fits: dict[str, dict[str, Any]], ax: An
     return ax
 
 
+def plot_hash_sizes(analyses: Sequence[BloomAnalysis], width: int, ax: Any = None) -> Any:
+    """Histogram of the extracted hash sizes ``|H(t)|`` (every token of every network in ``analyses``), with the
+    Bloom optimum ``h* = (m/k) ln 2`` and half the width ``m/2`` (the size of a hash with no sparsity) marked.
+
+    Args:
+        analyses: :func:`analyze_network` results of networks of the same width ``m`` and ``k``.
+        width: the hidden width ``m``.
+        ax: the axes to draw on (default: the current axes).
+    """
+    import matplotlib.pyplot as plt
+
+    from mlpgeo.plotting import color
+
+    ax = ax or plt.gca()
+    sizes = [size for analysis in analyses for size in analysis.hash_sizes]
+    ax.hist(sizes, bins=torch.arange(-0.5, width + 1.5).tolist(), color=color(0), alpha=0.8,
+            label=f"extracted hashes ({len(analyses)} networks)")
+    ax.axvline(analyses[0].h_star, color=color(3), ls="--", lw=1.2, label=f"Bloom optimum $h^*$ = {analyses[0].h_star:.1f}")
+    ax.axvline(width / 2, color="#000000", ls=":", lw=1.2, label=f"$m/2$ = {width / 2:g}")
+    ax.set(xlabel="hash size $|H(t)|$ (units per token)", ylabel="tokens", title="hash sizes against $h^*$",
+           xlim=(-0.5, width + 0.5))
+    ax.legend(fontsize=8)
+    return ax
+
+
 def plot_hidden_vs_hits(model: nn.Sequential, x: Tensor, units: Sequence[int] = (0, 1, 2, 3), side: str = "low",
                         ax: Any = None) -> Any:
     """Hidden activation of a few units against the number ``s_j`` of active tokens hitting the unit's hash

@@ -424,3 +424,19 @@ def test_vocabulary_claim_uses_the_largest_vocabulary():
     measured, verdict = bloom.vocabulary_claim(sweep)
     assert verdict == "partly reproduced"  # min accuracy 0.7 at V/m = 32
     assert measured["ratio_V_over_m"] == 32.0 and measured["accuracy_trained"]["n"] == 2
+
+
+def test_hash_size_histogram_counts_every_token():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hashes = bloom.random_hashes(40, 12, 3, seed=0)
+    x, _ = bloom.k_of_v_task(200, 40, 2, seed=0)
+    analysis = bloom.analyze_network(bloom.bloom_network(hashes), x, 2)
+    fig, ax = plt.subplots()
+    bloom.plot_hash_sizes([analysis, analysis], 12, ax=ax)
+    heights = [patch.get_height() for patch in ax.patches]
+    assert sum(heights) == 80 and heights[3] == 80  # every token of both networks has exactly 3 bits
+    plt.close(fig)
