@@ -68,9 +68,10 @@ class LoRALinear(nn.Linear):
         self.rank = int(rank)
         self.alpha = float(alpha if alpha is not None else rank)
         bound = 1.0 / math.sqrt(d_in)
+        # drawn on the CPU (the generator's device), then moved to the base layer's device
         A = torch.empty(rank, d_in, dtype=base.weight.dtype).uniform_(-bound, bound, generator=generator)
-        self.lora_A = nn.Parameter(A)
-        self.lora_B = nn.Parameter(torch.zeros(d_out, rank, dtype=base.weight.dtype))
+        self.lora_A = nn.Parameter(A.to(base.weight.device))
+        self.lora_B = nn.Parameter(torch.zeros(d_out, rank, dtype=base.weight.dtype, device=base.weight.device))
 
     @property
     def scaling(self) -> float:
@@ -299,11 +300,15 @@ def map_change(before: nn.Module, after: nn.Module, x: Tensor) -> dict[str, floa
         ``{"same_code": share of points keeping their code, "output_change": mean |f_after - f_before| over
         those points, "output_scale": mean |f_before| over them}``.
     """
+    from mlpgeo.models import model_device
+
     c0, c1 = _codes(before, x), _codes(after, x)
     same = torch.as_tensor((c0 == c1).all(axis=1))
     if not same.any():
         return {"same_code": 0.0, "output_change": float("nan"), "output_scale": float("nan")}
-    f0, f1 = before(x[same]), after(x[same])
+    kept = x[same.to(x.device)]
+    f0 = before(kept.to(model_device(before))).cpu()
+    f1 = after(kept.to(model_device(after))).cpu()
     return {
         "same_code": float(same.float().mean()),
         "output_change": float((f1 - f0).abs().mean()),

@@ -19,11 +19,13 @@ from mlpgeo.regions import (
     count_regions_plane,
     deep_upper_bound,
     enclosing_bounds,
+    forward_codes,
     grid_code_count,
     linear_regions_1d,
     linear_regions_2d,
     local_complexity,
     montufar_lower_bound,
+    network_layers,
     zaslavsky,
 )
 
@@ -70,6 +72,10 @@ def test_tiling_codes_and_maps(widths, activation):
     # codes at interior points of regions equal a (float32) forward pass
     big = regions.areas > 1e-4 * regions.box_area
     np.testing.assert_array_equal(torch_codes(model, regions.centroids()[big]), regions.codes[big])
+    # every region, slivers included: its vertex mean (strictly interior, convex polygon) has its code (float64)
+    inner = regions.vertex_array.sum(axis=1) / regions.counts[:, None]
+    code64, _ = forward_codes(network_layers(model), np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), inner)
+    np.testing.assert_array_equal(code64, regions.codes)
     # the affine maps reproduce the network at random points
     rng = np.random.default_rng(0)
     pts = np.stack([rng.uniform(-2.0, 1.5, 500), rng.uniform(-1.0, 2.0, 500)], axis=1)
@@ -208,6 +214,14 @@ def test_bad_input():
         linear_regions_2d(mlp([3, 4, 1]), plane=(np.zeros(3), np.ones(3), 2 * np.ones(3)))
     with pytest.raises(TypeError):
         linear_regions_2d(nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1)))
+    with pytest.raises(TypeError, match="Dropout"):  # unsupported layer, named in the message
+        linear_regions_2d(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Dropout(), nn.Linear(3, 1)))
+    with pytest.raises(TypeError, match="nn.Sequential"):
+        count_regions_plane(nn.Linear(2, 3))
+    with pytest.raises(ValueError, match="plane=\\(origin, u, v\\)"):  # non-2-D input without a plane
+        count_regions_plane(mlp([3, 4, 1]))
+    with pytest.raises(ValueError, match="finite"):
+        linear_regions_2d(mlp([2, 4, 1]), bounds=(-np.inf, 1, 0, 1))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("relucent") is None, reason="relucent not installed")
