@@ -125,8 +125,12 @@ def split_at(
     return head, tail
 
 
-def _prepare(model: nn.Sequential, x: Tensor, layer: int, output: int, dtype: torch.dtype | None):
+def _prepare(
+    model: nn.Sequential, x: Tensor, layer: int, output: int, dtype: torch.dtype | None
+) -> tuple[nn.Sequential, nn.Sequential, Tensor]:
     """Validate, split, cast ``x``; return ``(head, tail, x)``."""
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise ValueError(f"dtype must be a floating-point torch dtype (e.g. torch.float64) or None, got {dtype!r}.")
     x = check_input(model, x)
     head, tail = split_at(model, layer, dtype)
     d_out = list(model)[-1].out_features

@@ -235,6 +235,8 @@ def test_integrated_gradients_rejects_a_bad_node_count(steps):
 
 def test_more_bad_input_is_named():
     model = hand_net()
+    with pytest.raises(ValueError, match="floating-point torch dtype"):
+        memory.contributions(model, torch.zeros(3, 1), dtype=torch.int64)
     with pytest.raises(ValueError, match="chunk must be >= 1"):
         memory.integrated_gradients(model, torch.zeros(3, 1), chunk=0)
     with pytest.raises(ValueError, match="baseline must be finite"):
