@@ -105,8 +105,9 @@ def code_distance(
         block_size: rows per block (>= 1).
 
     Returns:
-        float32 ``(n, m)``. For unit weights every entry is an exact integer (float32 holds integers
-        up to 2^24 exactly and the products of +/-1 entries are summed exactly below that).
+        float32 ``(n, m)`` on the CPU (each block is computed on the device of ``patterns_x`` and copied
+        back, so a GPU holds only one block). For unit weights every entry is an exact integer (float32
+        holds integers up to 2^24 exactly and the products of +/-1 entries are summed exactly below that).
 
     Raises:
         ValueError: different layer counts or widths, bad weights or block size.
@@ -121,14 +122,17 @@ def code_distance(
     if block_size < 1:
         raise ValueError(f"block_size must be >= 1, got {block_size}.")
     w = check_layer_weights(layer_weights, len(widths))
-    cx, cy = sign_codes(patterns_x, w), sign_codes(patterns_y, w)
+    device = patterns_x[0].device
+    w_device = None if w is None else w.to(device)
+    cx = sign_codes([p.to(device) for p in patterns_x], w_device)
+    cy = sign_codes([p.to(device) for p in patterns_y], w_device)
     total = float(sum(widths)) if w is None else float((w * torch.tensor(widths, dtype=torch.float64)).sum())
     out = torch.empty(cx.shape[0], cy.shape[0], dtype=torch.float32)
     cy_t = cy.T.contiguous()
     for start in range(0, cx.shape[0], block_size):
         block = cx[start : start + block_size] @ cy_t
         block.mul_(-0.5).add_(total / 2)
-        out[start : start + block_size] = block.clamp_(min=0)
+        out[start : start + block_size] = block.clamp_(min=0).cpu()
     return out
 
 
@@ -149,7 +153,7 @@ def vq_distance(
         block_size: rows per matrix-product block (20,000 x 20,000 needs only the result in memory).
 
     Returns:
-        float32 ``(n, m)``; exact integers for unit weights.
+        float32 ``(n, m)`` on the CPU (computed on the model's device); exact integers for unit weights.
 
     Raises:
         TypeError / ValueError: unsupported model, mismatched feature sizes, non-finite input, bad weights.
@@ -159,8 +163,10 @@ def vq_distance(
             raise ValueError(
                 f"x has {x.shape[1]} features and y has {y.shape[1]}; both must match the model's input size."
             )
-    px = [p.cpu() for p in activation_patterns(model, x)]
-    py = None if y is None else [p.cpu() for p in activation_patterns(model, y)]
+        if not torch.isfinite(y).all():
+            raise ValueError("y holds NaN or infinite values; clean or drop those rows first.")
+    px = activation_patterns(model, x)
+    py = None if y is None else activation_patterns(model, y)
     return code_distance(px, py, layer_weights, block_size)
 
 
@@ -1046,6 +1052,9 @@ def rotation_claim(study: RotationStudy) -> tuple[dict, str]:
         "kernel_corr_aligned": summarize(study.values("aligned", "kernel_corr")),
         "kernel_corr_unaligned": summarize(study.values("unaligned", "kernel_corr")),
     }
+    eigvec_keys = sorted(key for key in study.aligned[0] if key.startswith("eigvec_corr_"))
+    for key in eigvec_keys:
+        measured[f"{key}_aligned"] = summarize(study.values("aligned", key))
     verdict = rotation_verdict(*(study.values(kind, "subspace") for kind in ("aligned", "unaligned", "retrained")))
     return measured, verdict
 
@@ -1366,6 +1375,26 @@ def trained_alike_claim(primary: Tensor, sweeps: dict[str, Tensor]) -> tuple[dic
         **{f"sweep_fraction_{form}": fractions[form][0] for form in sweeps},
     }
     return measured, verdict
+
+
+def claim_holds_sigma2(tables: Tensor, grid: Sequence[float]) -> list[float]:
+    """The ``sigma^2`` values of ``grid`` at which the seed-mean table satisfies the Fig. 3 claim.
+
+    The claim at one ``sigma^2``: ``cos(T_a, T_b) > max(cos(T_a, I_a), cos(T_b, I_b))`` (order Trained(a),
+    Trained(b), Init(a), Init(b)), on ``mean_s tables[s, g]``.
+
+    Args:
+        tables: per-seed sweep tables ``(s, g, 4, 4)``.
+        grid: the ``g`` sigma^2 values.
+
+    Returns:
+        The grid values where the claim holds, ascending as in ``grid``.
+    """
+    if tables.shape[1] != len(grid):
+        raise ValueError(f"tables hold {tables.shape[1]} sigma^2 values but grid has {len(grid)}.")
+    mean = tables.mean(0)
+    holds = mean[:, 0, 1] > torch.maximum(mean[:, 0, 2], mean[:, 1, 3])
+    return [float(g) for g, h in zip(grid, holds.tolist()) if h]
 
 
 def trained_vs_inits_claim(primary: Tensor) -> tuple[dict, str]:

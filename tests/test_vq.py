@@ -105,6 +105,12 @@ def test_bad_input():
     bad[0, 0] = float("nan")
     with pytest.raises(ValueError, match="NaN"):
         vq.vq_distance(model, bad)
+    with pytest.raises(ValueError, match="y holds NaN or infinite"):
+        vq.vq_distance(model, x, torch.full((2, 4), float("inf")))
+    with pytest.raises(ValueError, match=r"expects \(n, 4\)"):
+        vq.vq_distance(model, torch.randn(5, 3), torch.randn(5, 3))  # both wrong for the model
+    with pytest.raises(ValueError, match="one weight per hidden layer"):
+        vq.vq_distance(model, x, layer_weights=[1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="block_size"):
         vq.vq_distance(model, x, block_size=0)
     with pytest.raises(ValueError, match="form"):
@@ -458,3 +464,25 @@ def test_table_entry_claims_ids_and_verdicts():
     assert claims[0][2] == 0.55 and claims[0][3]["fitted"]["mean"] == pytest.approx(0.25)
     claims = vq.table_entry_claims(primary + 0.3, primary, "fitted")
     assert all(c[4] == "partly reproduced" for c in claims)
+
+
+def test_claim_holds_sigma2_by_hand():
+    holds, fails = cosine_tables(0.6, 0.3, 0.4, 0.9), cosine_tables(0.2, 0.3, 0.4, 0.9)
+    # two seeds, three sigma^2 values: holds, fails, and one where only the seed mean decides (0.45 vs 0.4)
+    mixed_a, mixed_b = cosine_tables(0.3, 0.3, 0.4, 0.9), cosine_tables(0.6, 0.3, 0.4, 0.9)
+    tables = torch.stack([torch.stack([holds, fails, mixed_a]), torch.stack([holds, fails, mixed_b])])
+    assert vq.claim_holds_sigma2(tables, [1.0, 2.0, 4.0]) == [1.0, 4.0]
+    with pytest.raises(ValueError, match="grid"):
+        vq.claim_holds_sigma2(tables, [1.0, 2.0])
+
+
+def test_rotation_claim_records_eigenvector_correlations():
+    def row(subspace, corr):
+        return {"kernel_corr": 0.5, "subspace": subspace, "eigvec_corr_1": corr, "eigvec_corr_2": corr / 2}
+
+    study = vq.RotationStudy([row(0.9, 0.8), row(0.8, 0.6)], [row(0.5, 0.1), row(0.4, 0.1)],
+                             [row(0.9, 0.9), row(0.85, 0.9)], [0.0] * 4, [1.0] * 4, None)
+    measured, verdict = vq.rotation_claim(study)
+    assert measured["eigvec_corr_1_aligned"]["mean"] == pytest.approx(0.7)
+    assert measured["eigvec_corr_2_aligned"]["mean"] == pytest.approx(0.35)
+    assert verdict == "reproduced"  # aligned > unaligned per seed; 0.85 >= 0.875 - 2 * 0.035
