@@ -26,6 +26,7 @@ the minors' columns are drawn from the pixels of a Euclidean ball (centre, radiu
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -637,7 +638,7 @@ def ball_mask(radius: float, center: Sequence[float] = IMAGE_CENTER, side: int =
     Raises:
         ValueError: ``radius <= 0`` (or not finite), or a ball holding no pixel.
     """
-    if not isinstance(radius, (int, float)) or not math.isfinite(radius) or radius <= 0:
+    if isinstance(radius, bool) or not isinstance(radius, numbers.Real) or not math.isfinite(radius) or radius <= 0:
         raise ValueError(f"radius must be a positive number of pixels, got {radius!r}.")
     i = torch.arange(side, dtype=torch.float64)
     dist2 = (i[:, None] - float(center[0])) ** 2 + (i[None, :] - float(center[1])) ** 2
@@ -1366,6 +1367,22 @@ def above_one_summary(cells: dict[tuple, dict[str, Any]], activations: Sequence[
     return out
 
 
+def activation_medians(cells: dict[tuple, dict[str, Any]], activations: Sequence[str]) -> dict[str, float]:
+    """Median over cells of the seed-mean ratio, per activation and metric.
+
+    Args:
+        cells: output of :func:`metric_cells` with the default ``by`` (first key field = activation,
+            last = metric).
+        activations: the activations.
+
+    Returns:
+        ``{"<activation>_<metric>_median": median of the cells' means}``, e.g. ``"relu_pr_median"``.
+    """
+    return {f"{activation}_{metric}_median": float(np.median([c["mean"] for key, c in cells.items()
+                                                               if key[0] == activation and key[-1] == metric]))
+            for activation in activations for metric in METRICS}
+
+
 def augmentation_reductions(
     standard: dict[tuple, dict[str, Any]], augmented: dict[tuple, dict[str, Any]], skip_radius: float | None = 21
 ) -> dict[tuple, float]:
@@ -1615,6 +1632,32 @@ def epoch_sweep_metric(epoch_records: Iterable[dict[str, Any]]) -> dict[str, dic
     return {f"{e['activation']}_l{e['layer']}_e{e['epoch']}_s{e['seed']}": {m: e[m] for m in METRICS} for e in epoch_records}
 
 
+def epoch_means(epoch_records: Iterable[dict[str, Any]]) -> dict[tuple[str, int, str], dict[int, float]]:
+    """Seed-mean ratio at each snapshot epoch: ``{(activation, layer, metric): {epoch: mean}}``, epochs sorted.
+
+    Args:
+        epoch_records: :func:`run_setting` ``"epochs"`` records of all runs.
+
+    Returns:
+        The means, in record order of (activation, layer) and metric order :data:`METRICS`.
+    """
+    records = list(epoch_records)
+    out: dict[tuple[str, int, str], dict[int, float]] = {}
+    for activation, layer in dict.fromkeys((r["activation"], r["layer"]) for r in records):
+        chosen = select(records, activation=activation, layer=layer)
+        for metric in METRICS:
+            stats = group_stats(chosen, ("epoch",), metric)
+            out[(activation, layer, metric)] = {key[0]: stats[key]["mean"] for key in sorted(stats)}
+    return out
+
+
+def format_epoch_means(means: dict[tuple[str, int, str], dict[int, float]]) -> str:
+    """One line per (activation, layer, metric) of :func:`epoch_means`: ``e<epoch> <mean>`` pairs."""
+    return "\n".join(f"{activation:5s} layer {layer} {metric.upper()}: "
+                     + ", ".join(f"e{epoch} {value:.3f}" for epoch, value in by_epoch.items())
+                     for (activation, layer, metric), by_epoch in means.items())
+
+
 def width_gains(
     cells: dict[str, dict[tuple, dict[str, Any]]], wide: int, narrow: int, skip_radius: float | None = 21
 ) -> np.ndarray:
@@ -1637,6 +1680,27 @@ def width_gains(
                 continue
             gains.append(cell["mean"] / c[(activation, narrow, layer, k, radius, metric)]["mean"])
     return np.array(gains)
+
+
+def width_summaries_by_activation(
+    cells: dict[str, dict[tuple, dict[str, Any]]], wide: int, narrow: int, activations: Sequence[str],
+    skip_radius: float | None = 21,
+) -> dict[str, dict[str, Any]]:
+    """:func:`width_summary` of :func:`width_gains` restricted to the cells of each activation.
+
+    Args:
+        cells: ``{training: metric_cells(...)}`` (:func:`training_cells`).
+        wide: the wider width.
+        narrow: the narrower width.
+        activations: one summary each.
+        skip_radius: radius left out (21 equals 28 around the centre); ``None`` keeps all.
+
+    Returns:
+        ``{activation: {"share_cells_wider_stronger", "median_wide_over_narrow", "n_cells"}}``.
+    """
+    return {activation: width_summary(width_gains({t: {key: c for key, c in cells[t].items() if key[0] == activation}
+                                                   for t in TRAININGS}, wide, narrow, skip_radius))
+            for activation in activations}
 
 
 def width_summary(gains: np.ndarray) -> dict[str, Any]:
@@ -1746,8 +1810,10 @@ def plot_pixel_sets(image: Tensor, radii: Sequence[float], radius: float, center
     fig, axes = plt.subplots(1, 2, figsize=(7.6, 4.4))
     plot_ball_masks(image, radii, ax=axes[0])
     plot_ball_centres(image, radius, centers, ax=axes[1])
-    axes[0].set_title(f"balls around the centre (r = {', '.join(str(r) for r in radii if r > IMAGE_CENTER[0] * math.sqrt(2))} lie outside)", fontsize=9)
-    axes[1].set_title(f"r = {radius} at {len(centers)} centres (second reading)", fontsize=9)
+    whole = [str(r) for r in radii if ball_pixels(r).numel() == IMAGE_SIDE * IMAGE_SIDE]
+    note = f"\n(r = {', '.join(whole)}: all 784 pixels, circles outside the frame)" if whole else ""
+    axes[0].set_title(f"balls around the centre{note}", fontsize=9)
+    axes[1].set_title(f"second reading:\nr = {radius} at {len(centers)} centres", fontsize=9)
     return fig
 
 

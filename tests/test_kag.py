@@ -478,3 +478,34 @@ def test_bad_column_sets_and_minor_arguments():
         kag.ka_metrics(mlp([30, 5, 10], "relu", seed=0), torch.rand(2, 30), radius=7)
     with pytest.raises(ValueError, match="radius"):
         kag.ball_mask(float("nan"))
+
+
+def test_activation_medians_epoch_means_and_width_by_activation():
+    cells = {("relu", 8, 1, 2, 7, "pr"): cell(0.5), ("relu", 8, 2, 2, 7, "pr"): cell(0.7),
+             ("relu", 8, 1, 2, 7, "kl"): cell(0.4), ("relu", 8, 1, 2, 7, "rr"): cell(1.0),
+             ("gelu", 8, 1, 2, 7, "pr"): cell(1.3), ("gelu", 8, 1, 2, 7, "kl"): cell(1.5),
+             ("gelu", 8, 1, 2, 7, "rr"): cell(0.9)}
+    med = kag.activation_medians(cells, ["relu", "gelu"])
+    assert math.isclose(med["relu_pr_median"], 0.6) and med["gelu_kl_median"] == 1.5 and len(med) == 6
+    ep = [dict(activation="relu", layer=1, epoch=e, seed=s, pr=1 + e + s, kl=1.0, rr=2.0 * e)
+          for e in (2, 0) for s in (0, 1)]
+    means = kag.epoch_means(ep)
+    assert list(means) == [("relu", 1, "pr"), ("relu", 1, "kl"), ("relu", 1, "rr")]
+    assert means[("relu", 1, "pr")] == {0: 1.5, 2: 3.5}  # epochs sorted, seeds averaged
+    assert kag.format_epoch_means(means).splitlines()[0] == "relu  layer 1 PR: e0 1.500, e2 3.500"
+    wide = {t: {(a, w, 1, 2, 7, "pr"): cell({("relu", 16): 2.0, ("relu", 8): 1.0, ("gelu", 16): 1.0,
+                                             ("gelu", 8): 2.0}[(a, w)]) for a in ("relu", "gelu") for w in (8, 16)}
+            for t in kag.TRAININGS}
+    by = kag.width_summaries_by_activation(wide, 16, 8, ["relu", "gelu"])
+    assert by["relu"] == {"share_cells_wider_stronger": 1.0, "median_wide_over_narrow": 2.0, "n_cells": 2}
+    assert by["gelu"]["share_cells_wider_stronger"] == 0.0 and by["gelu"]["median_wide_over_narrow"] == 0.5
+
+
+def test_ball_radius_accepts_numpy_numbers_and_refuses_bools():
+    import numpy as np
+
+    assert torch.equal(kag.ball_pixels(np.int64(7)), kag.ball_pixels(7))
+    with pytest.raises(ValueError, match="radius"):
+        kag.ball_mask(True)
+    with pytest.raises(ValueError, match="radius"):
+        kag.ball_mask("7")
