@@ -347,6 +347,35 @@ def heading_anchor(heading: str) -> str:
     return re.sub(r"[-\s]+", "-", text)
 
 
+def notebook_timing(notebook: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How long an executed notebook took, from the per-cell timing that nbclient (nbmake) records.
+
+    Args:
+        notebook: the executed notebook as parsed JSON (``{"cells": [...], ...}``).
+
+    Returns:
+        ``{"seconds": s, "finished": iso}``: wall-clock time from the first code cell's start
+        (``iopub.status.busy``) to the last code cell's reply (``shell.execute_reply``), and that last
+        time stamp (UTC, ISO 8601); ``None`` if the notebook carries no timing (not executed).
+    """
+    from datetime import datetime
+
+    stamps = [c.get("metadata", {}).get("execution", {}) for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
+    stamps = [t for t in stamps if "iopub.status.busy" in t and "shell.execute_reply" in t]
+    if not stamps:
+        return None
+    start = datetime.fromisoformat(stamps[0]["iopub.status.busy"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(stamps[-1]["shell.execute_reply"].replace("Z", "+00:00"))
+    return {"seconds": round((end - start).total_seconds(), 1), "finished": stamps[-1]["shell.execute_reply"]}
+
+
+def run_time(report: Mapping[str, Any]) -> float:
+    """A report's run time in seconds: the notebook's execution time if known (``report["execution"]``,
+    see :func:`notebook_timing`), else the time its :class:`Recorder` measured (``runtime_s``)."""
+    execution = report.get("execution") or {}
+    return float(execution.get("seconds", report["runtime_s"]))
+
+
 def verdict_totals(reports: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """How many claims of all reports carry each verdict (every verdict listed, zeros included)."""
     totals = {verdict: 0 for verdict in VERDICTS}
@@ -365,12 +394,15 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
     """The scorecard page: totals per verdict, one row per claim, and the run-time table.
 
     Args:
-        reports: metrics files as loaded by :func:`load_metrics`.
-        titles: report name -> page title (the source document's report).
+        reports: metrics files as loaded by :func:`load_metrics`, each optionally with an ``"execution"``
+            entry from :func:`notebook_timing` (the site build adds it from the executed notebooks).
+        titles: report name -> page title, in the order the reports are listed (others follow by name).
 
     Returns:
         Markdown for ``scorecard.md`` (links point to ``reports/<name>.ipynb`` sections).
     """
+    order = {name: i for i, name in enumerate(titles)}
+    reports = sorted(reports, key=lambda r: (order.get(r["report"], len(order)), r["report"]))
     totals = verdict_totals(reports)
     n_claims = sum(totals.values())
     lines = [
@@ -382,31 +414,44 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
         "# Scorecard",
         "",
         "Every claim of the five source documents, with our measurement and verdict. This page is "
-        "generated from the reports' metrics files at build time; it cannot disagree with them.",
+        "generated from the reports' metrics files at build time; it cannot disagree with them. "
+        "Each row links to the section of its report that shows the evidence.",
         "",
         "| Verdict | Claims |",
         "|---|---:|",
     ]
     lines += [f'| <span class="verdict" data-verdict="{v}">{v}</span> | {count} |' for v, count in totals.items()]
     lines += [f"| **all** | **{n_claims}** |", ""]
-    lines += ["## Claims", "", "| Report | Claim | Verdict | Source value | Measured (mean ± std over seeds) |",
+    lines += ["## Claims", "", "| Report, section | Claim | Verdict | Source value | Measured (mean ± std over seeds) |",
               "|---|---|---|---|---|"]
     for report in reports:
         name = report["report"]
         for claim in report["claims"]:
             link = f"reports/{name}.ipynb#{heading_anchor(claim['section'])}"
             lines.append(
-                f"| [{md_cell(titles.get(name, name))}]({link}) | {md_cell(claim['claim'])} | "
+                f"| [{md_cell(titles.get(name, name))}]({link})<br><small>§ {md_cell(claim['section'])}</small> | "
+                f"{md_cell(claim['claim'])} | "
                 f'<span class="verdict" data-verdict="{claim["verdict"]}">{claim["verdict"]}</span> | '
                 f"{md_cell(format_value(claim['source_value']))} | {md_cell(format_value(claim['measured']))} |"
             )
-    lines += ["", "## Run time of the last build", "", "| Report | Scale | Seeds | Run time | Machine |",
-              "|---|---|---|---:|---|"]
+    lines += ["", "## Run time of the last build", "",
+              "Wall-clock time of executing every cell of each report once, at the scale shown, on a machine "
+              "that may be shared with other jobs (expect spread between builds).", "",
+              "| Report | Scale | Seeds | Run time | Finished (UTC) | Machine |",
+              "|---|---|---|---:|---|---|"]
     for report in reports:
         machine_info = report.get("machine", {})
-        described = f"{machine_info.get('cpus', '?')} CPUs, {machine_info.get('platform', '?')}, torch {machine_info.get('torch', '?')}"
+        described = (
+            f"{machine_info.get('cpus', '?')} CPUs ({machine_info.get('torch_threads', '?')} torch threads), "
+            f"{machine_info.get('platform', '?')}, Python {machine_info.get('python', '?')}, "
+            f"torch {machine_info.get('torch', '?')}"
+            + (f", GPU {machine_info['cuda']}" if machine_info.get("cuda") else "")
+        )
+        finished = (report.get("execution") or {}).get("finished", "")
+        finished = finished[:19].replace("T", " ") if finished else "not recorded"
         lines.append(
             f"| [{md_cell(titles.get(report['report'], report['report']))}](reports/{report['report']}.ipynb) | "
-            f"{report['scale']} | {', '.join(map(str, report['seeds']))} | {report['runtime_s']:.0f} s | {md_cell(described)} |"
+            f"{report['scale']} | {', '.join(map(str, report['seeds']))} | {run_time(report):.0f} s | {finished} | "
+            f"{md_cell(described)} |"
         )
     return "\n".join(lines) + "\n"

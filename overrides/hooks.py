@@ -4,19 +4,22 @@
 - ``assets/figures/<report>.png``: one figure per report for the home page (the output of the cell
   tagged ``home-figure``, else the report's first figure).
 - the home page's totals and report cards (markers in ``docs/index.md``).
-- a header box on every report page: source, download, metrics, rerun commands, scale and run time.
+- on API pages, Sphinx-style roles left in docstrings (``:func:`train```) become links to the object.
+- a box under the title of every report page: source, download, metrics, rerun commands, scale and run time.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import importlib
 import json
+import re
 from pathlib import Path
 
 from mkdocs.structure.files import File, Files
 
-from mlpgeo.report import load_metrics, scorecard_markdown, verdict_totals
+from mlpgeo.report import load_metrics, notebook_timing, run_time, scorecard_markdown, verdict_totals
 
 REPORTS = {
     "hashing": ("MLPs as hashing functions", "000", "Neurons as hyperplanes, codes as hashes, exact linear regions, wide vs deep, bias, LoRA."),
@@ -25,14 +28,29 @@ REPORTS = {
     "vq_kernels": ("VQ-kernels", "003", "Hamming distance of activation patterns as a kernel on the input space."),
     "function_approximation": ("Key-value memory and x²", "004", "An MLP fitted to x², read as keys (activations) and values (effective output weights)."),
 }
+# The source documents as the reports cite them (the texts are in the project's shared seeds folder).
+SOURCES = {
+    "hashing": '"Understanding MLPs as Hashing Functions: A Geometric Perspective", blog post by S. Shekkizhar (Tenyx, 2024)',
+    "kag": 'a popular summary of "Scale-Agnostic Kolmogorov-Arnold Geometry in Neural Networks" by Vanherreweghe, '
+    'Freedman and Adams (<a href="https://arxiv.org/abs/2511.21626">arXiv 2511.21626</a>)',
+    "bloom": 'a digest of "Neural Networks learn Bloom Filters" by A. Gibson (2026)',
+    "vq_kernels": '"VQ-Kernels: Unraveling Deep Learning of High-Dimensional Data Geometry" by Roddenberry, Walker, '
+    "Coifman, Balestriero and Baraniuk",
+    "function_approximation": 'the marimo notebook "MLP Function Approximation" (2026)',
+}
 TOTALS_MARKER = "<!-- mlpgeo:totals -->"
 CARDS_MARKER = "<!-- mlpgeo:reports -->"
 
 
 def metrics_of(config) -> list[dict]:
-    """The metrics files of the executed reports (empty if none were executed)."""
+    """The metrics files of the executed reports (empty if none were executed), each with the
+    ``"execution"`` timing of its executed notebook (see :func:`mlpgeo.report.notebook_timing`)."""
     folder = Path(config["docs_dir"]) / "metrics"
-    return load_metrics(folder) if folder.is_dir() else []
+    reports = load_metrics(folder) if folder.is_dir() else []
+    for report in reports:
+        notebook = Path(config["docs_dir"]) / "reports" / f"{report['report']}.ipynb"
+        report["execution"] = notebook_timing(json.loads(notebook.read_text())) if notebook.exists() else None
+    return reports
 
 
 def home_figure(notebook: Path) -> bytes | None:
@@ -89,35 +107,93 @@ def on_page_markdown(markdown: str, page, config, files: Files) -> str:
     return markdown.replace(TOTALS_MARKER, totals_markdown(reports)).replace(CARDS_MARKER, cards_markdown(reports, files))
 
 
-def report_box(name: str, report: dict | None) -> str:
+def reads_seed_option(notebook: Path) -> bool:
+    """Whether the notebook takes its seeds from ``mlpgeo.config.seeds`` (so ``MLPGEO_SEEDS`` applies)."""
+    if not notebook.exists():
+        return False
+    cells = json.loads(notebook.read_text())["cells"]
+    return any("config.seeds(" in "".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def report_box(name: str, report: dict | None, seed_option: bool) -> str:
     """The header box of a report page (links are relative to reports/<name>/)."""
-    title, number, _ = REPORTS[name]
-    source = html.escape(report["source"]) if report else f"document {number}"
+    _, number, _ = REPORTS[name]
     run = (
         f"executed at scale <code>{report['scale']}</code> with seeds {', '.join(map(str, report['seeds']))} "
-        f"in {report['runtime_s']:.0f} s"
+        f"in {run_time(report):.0f} s"
         if report
         else "not executed in this build"
     )
+    seeds = (
+        f"other seeds: <code>MLPGEO_SEEDS=0,1,2,3,4 make report NAME={name}</code>."
+        if seed_option
+        else "the seeds are set in the notebook's setup cell (<code>SEEDS = ...</code>): edit them there to try others."
+    )
     return (
         '<div class="mlpgeo-report-box">'
-        f"<p><strong>Source:</strong> {source} (<code>shared/seeds/{number}_*.txt</code>). "
+        f"<p><strong>Source:</strong> {SOURCES[name]} (document {number} of the project). "
         f"<strong>This build:</strong> {run}.</p>"
         f'<p><a href="{name}.ipynb" download>Download the notebook</a> · '
         f'<a href="../../metrics/{name}.json">metrics file (JSON)</a> · '
         f'<a href="../../scorecard/">scorecard</a> · <a href="../../rerun/">how to rerun</a></p>'
-        f"<p><strong>Rerun:</strong> <code>make report NAME={name}</code> (default scale) or "
-        f"<code>MLPGEO_SCALE=full make report NAME={name}</code> (the papers' sizes).</p>"
+        f"<p><strong>Rerun:</strong> <code>make report NAME={name}</code> (default scale <code>ci</code>) or "
+        f"<code>MLPGEO_SCALE=full make report NAME={name}</code> (the papers' sizes); {seeds}</p>"
         "</div>"
     )
 
 
+ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|obj):<code>~?([\w.]+)</code>")
+
+
+def defined_in(module: str, name: str) -> bool:
+    """Whether ``mlpgeo.<module>`` itself defines the function or class ``name`` (or ``Class.member``) with a
+    docstring: mkdocstrings gives only those an anchor (not imports, not undocumented objects)."""
+    try:
+        obj = importlib.import_module(f"mlpgeo.{module}")
+    except ImportError:
+        return False
+    first, *rest = name.split(".")
+    top = getattr(obj, first, None)
+    if getattr(top, "__module__", None) != f"mlpgeo.{module}":
+        return False
+    for part in rest:
+        top = getattr(top, part, None)
+    return top is not None and bool(getattr(top, "__doc__", None))
+
+
+def role_link(target: str, module: str, content: str) -> str:
+    """HTML for a docstring role's target on the API page of ``mlpgeo.<module>``: a link if it has an anchor."""
+    code = f"<code>{target}</code>"
+    if target.startswith("mlpgeo."):
+        parts = target.split(".")
+        if len(parts) == 2:
+            return f'<a href="../{parts[1]}/">{code}</a>'
+        if defined_in(parts[1], ".".join(parts[2:])):
+            return f'<a href="../{parts[1]}/#{target}">{code}</a>'
+        return code
+    anchor = f"mlpgeo.{module}.{target}"
+    return f'<a href="#{anchor}">{code}</a>' if f'id="{anchor}"' in content else code
+
+
+def link_roles(content: str, module: str) -> str:
+    """Replace ``:func:<code>name</code>`` (a role mkdocstrings leaves as text) by a link or plain code."""
+    return ROLE.sub(lambda m: role_link(m.group(1), module, content), content)
+
+
 def on_page_content(content: str, page, config, files: Files) -> str:
     src = page.file.src_uri
+    if src.startswith("api/") and src != "api/index.md":
+        return link_roles(content, Path(src).stem)
     if not (src.startswith("reports/") and src.endswith(".ipynb")):
         return content
     name = Path(src).stem
     if name not in REPORTS:
         return content
     report = next((r for r in metrics_of(config) if r["report"] == name), None)
-    return report_box(name, report) + content
+    notebook = Path(config["docs_dir"]) / src
+    box = report_box(name, report, reads_seed_option(notebook))
+    title_end = content.find("</h1>")  # below the report's title, above its text
+    if title_end < 0:
+        return box + content
+    title_end += len("</h1>")
+    return content[:title_end] + box + content[title_end:]

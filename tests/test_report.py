@@ -12,6 +12,8 @@ from mlpgeo.report import (
     format_value,
     heading_anchor,
     load_metrics,
+    notebook_timing,
+    run_time,
     scorecard_markdown,
     summarize,
     to_jsonable,
@@ -98,6 +100,37 @@ def test_scorecard_has_one_row_per_claim_and_totals():
     assert "Only a few codes hold data." in page and "Demo report" in page
     assert verdict_totals(reports) == {"reproduced": 2, "partly reproduced": 2, "not reproduced": 0, "not testable": 0}
     assert 'data-verdict="partly reproduced">partly reproduced</span> | 2 |' in page
+
+
+def test_scorecard_follows_the_title_order_and_names_each_section():
+    reports = [make_recorder("zeta").as_dict(), make_recorder("alpha").as_dict(), make_recorder("mid").as_dict()]
+    page = scorecard_markdown(reports, {"zeta": "Zeta", "mid": "Mid"})
+    claim_rows = [line for line in page.splitlines() if "data-verdict" in line and line.startswith("| [")]
+    assert [row.split("]")[0] for row in claim_rows] == ["| [Zeta"] * 2 + ["| [Mid"] * 2 + ["| [alpha"] * 2
+    assert "<small>§ 1. Codes \\| hashes</small>" in claim_rows[0]  # the section, escaped for the table
+    assert page.index("| [Zeta](reports/zeta.ipynb) | ci |") < page.index("| [alpha](reports/alpha.ipynb) | ci |")
+
+
+def notebook_with_timing(*spans):
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "# T"}]
+    for busy, reply in spans:
+        cells.append({"cell_type": "code", "metadata": {"execution": {
+            "iopub.status.busy": busy, "iopub.execute_input": busy, "shell.execute_reply": reply}}})
+    return {"cells": cells}
+
+
+def test_notebook_timing_spans_first_start_to_last_reply():
+    notebook = notebook_with_timing(
+        ("2026-01-01T10:00:00.000000Z", "2026-01-01T10:00:01.500000Z"),
+        ("2026-01-01T10:00:01.600000Z", "2026-01-01T10:02:05.250000Z"),
+    )
+    assert notebook_timing(notebook) == {"seconds": 125.2, "finished": "2026-01-01T10:02:05.250000Z"}
+    assert notebook_timing({"cells": [{"cell_type": "code", "metadata": {}}]}) is None
+    report = make_recorder().as_dict()
+    assert run_time(report) == report["runtime_s"]
+    report["execution"] = notebook_timing(notebook)
+    assert run_time(report) == 125.2
+    assert "| 125 s | 2026-01-01 10:02:05 |" in scorecard_markdown([report], {})
 
 
 def test_format_value():
