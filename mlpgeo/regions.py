@@ -1509,7 +1509,8 @@ def plot_seed_bars(runs: dict[str, Sequence[dict[str, Any]]], key: str, ax: Any 
 
 def plot_depth_counts(runs: dict[str, Sequence[dict[str, Any]]], archs: dict[str, Sequence[int]], ax: Any = None) -> Any:
     """Box region counts against total hidden neurons, shallow (filled) vs deep (open), at init and trained,
-    with Zaslavsky's bound for a shallow network.
+    with Zaslavsky's whole-plane bound for ``N`` lines (``1 + N + N(N-1)/2``, the ``N^2``-growth that Hanin and
+    Rolnick (2019) find for typical networks of any depth with ``N`` neurons on a 2-D input).
 
     Args:
         runs: ``{name: per-seed dicts from depth_experiment}`` (keys ``init_box``, ``box``).
@@ -1535,9 +1536,10 @@ def plot_depth_counts(runs: dict[str, Sequence[dict[str, Any]]], archs: dict[str
                         mfc="white" if group == "deep" else None, capsize=2)
     neurons = [sum(h) for h in archs.values()]
     grid = np.linspace(min(neurons), max(neurons), 50)
-    ax.plot(grid, [zaslavsky(int(n), 2) for n in grid], color="0.5", linestyle=":", label="Zaslavsky bound (shallow)")
+    ax.plot(grid, [zaslavsky(int(n), 2) for n in grid], color="0.5", linestyle=":",
+            label="Zaslavsky, N lines (~N²/2: Hanin-Rolnick growth, any depth)")
     ax.set(yscale="log", xlabel="hidden neurons (total)", ylabel="regions in the box")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")  # the empty corner above the bound's start
     return ax
 
 
