@@ -742,9 +742,10 @@ def rotation_commutation(
 
     If the partition commutes with the rotation ``R``, ``d_rot(p, q) = d(R^-1 p, R^-1 q)``. Both kernels are
     evaluated on the same ``points`` (``model`` on the rotated-back points) and compared by the
-    correlation of their off-diagonal entries (on the first ``pairs_sample`` points) and by their
-    ``k`` dominant MDS eigenvectors (on all points): mean squared principal-angle cosine of the two
-    subspaces and ``|corr|`` of matching eigenvectors.
+    correlation of their off-diagonal entries (on ``pairs_sample`` points evenly spaced in the order of
+    ``points``, so that a row-by-row grid is covered from end to end) and by their ``k`` dominant MDS
+    eigenvectors (on all points): mean squared principal-angle cosine of the two subspaces and ``|corr|``
+    of matching eigenvectors.
 
     Returns:
         ``{"kernel_corr", "subspace", "eigvec_corr_1", ..., "eigvec_corr_k"}``.
@@ -753,7 +754,7 @@ def rotation_commutation(
 
     back = rotate(points, -angle)
     mds_rot, mds = code_mds(model_rot, points, k), code_mds(model, back, k)
-    sample = slice(0, pairs_sample)
+    sample = torch.linspace(0, len(points) - 1, min(pairs_sample, len(points))).round().long()
     out = {
         "kernel_corr": kernel_correlation(vq_distance(model_rot, points[sample]), vq_distance(model, back[sample])),
         "subspace": subspace_similarity(mds_rot.eigenvectors, mds.eigenvectors),
