@@ -486,3 +486,31 @@ def test_rotation_claim_records_eigenvector_correlations():
     assert measured["eigvec_corr_1_aligned"]["mean"] == pytest.approx(0.7)
     assert measured["eigvec_corr_2_aligned"]["mean"] == pytest.approx(0.35)
     assert verdict == "reproduced"  # aligned > unaligned per seed; 0.85 >= 0.875 - 2 * 0.035
+
+
+def test_joint_histograms_by_hand():
+    a = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    b = torch.tensor([[0.0, 2.0], [1.0, 0.0]])
+    counts = vq.joint_histograms([a, b])
+    assert counts.shape == (2, 2, 3, 3)
+    assert counts[0, 1].tolist() == [[2, 0, 0], [0, 1, 1], [0, 0, 0]]  # (0,0) twice, (1,1) and (1,2) once
+    assert torch.equal(counts[1, 0], counts[0, 1].T) and counts[0, 0].sum() == 4
+    assert vq.joint_histograms([a + 0.5]) is None  # not integers: no histogram path
+
+
+def test_heat_cosine_sweep_histogram_path_equals_direct():
+    model_a, model_b = models.mlp([3, 10, 10, 1], seed=0), models.mlp([3, 10, 10, 10, 1], seed=1)
+    x = torch.randn(80, 3, generator=torch.Generator().manual_seed(0))
+    ds = [vq.vq_distance(model_a, x), vq.vq_distance(model_b, x), vq.vq_distance(model_a, x[torch.arange(80).flip(0)])]
+    for form, grid in (("linear", [0.5, 3.0, 40.0]), ("squared", [2.0, 50.0, 900.0])):
+        fast = vq.heat_cosine_sweep(ds, grid, form)
+        direct = torch.stack([vq.cosine_table([vq.heat_kernel(d, s, form) for d in ds]) for s in grid])
+        torch.testing.assert_close(fast, direct, rtol=1e-5, atol=1e-6)
+        assert fast.shape == (3, 3, 3) and torch.all(fast.diagonal(dim1=1, dim2=2) == 1)
+    weighted = [vq.vq_distance(model_a, x, layer_weights=[0.5, 1.5]), ds[0]]  # non-integer: direct path
+    torch.testing.assert_close(vq.heat_cosine_sweep(weighted, [3.0], "linear")[0],
+                               vq.cosine_table([vq.heat_kernel(d, 3.0) for d in weighted]))
+    with pytest.raises(ValueError, match="sigma2"):
+        vq.heat_cosine_sweep(ds, [0.0])
+    with pytest.raises(ValueError, match="one shape"):
+        vq.heat_cosine_sweep([ds[0], ds[0][:5]], [1.0])
