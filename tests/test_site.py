@@ -211,3 +211,52 @@ def test_site_loads_nothing_from_other_hosts() -> None:
     pattern = re.compile(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="(https?:)?//', re.I)
     offenders = [p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html") if pattern.search(p.read_text(errors="ignore"))]
     assert not offenders, f"pages that load assets from another host: {offenders}"
+
+
+def report_names() -> list[str]:
+    return sorted(json.loads(p.read_text())["report"] for p in (SITE / "metrics").glob("*.json"))
+
+
+def test_home_page_shows_the_totals_and_one_figure_per_report(server: str, browser) -> None:
+    claims = [c for p in (SITE / "metrics").glob("*.json") for c in json.loads(p.read_text())["claims"]]
+    page, problems = open_page(browser, server + "/", "light")
+    totals = page.evaluate(
+        """() => { const t = [...document.querySelectorAll('table')].find(t => t.innerText.includes('all claims'));
+                   const head = [...t.querySelectorAll('thead th')].map(c => c.innerText.trim());
+                   const row = [...t.querySelectorAll('tbody td')].map(c => c.innerText.trim());
+                   return Object.fromEntries(head.map((h, i) => [h, Number(row[i])])); }"""
+    )
+    figures = page.evaluate(
+        "() => [...document.querySelectorAll('.mlpgeo-card img')].filter(i => i.naturalWidth > 0).map(i => i.src)"
+    )
+    page.context.close()
+    assert not problems
+    assert totals["all claims"] == len(claims)
+    for verdict in ("reproduced", "partly reproduced", "not reproduced", "not testable"):
+        assert totals[verdict] == sum(c["verdict"] == verdict for c in claims), verdict
+    assert sorted(Path(urlparse(src).path).stem for src in figures) == report_names()
+
+
+def test_report_pages_offer_download_metrics_rerun_and_source(server: str, browser) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    failures = []
+    for name in report_names():
+        page.goto(f"{server}/reports/{name}/")
+        box = page.query_selector(".mlpgeo-report-box")
+        if box is None:
+            failures.append(f"{name}: no header box")
+            continue
+        text = box.inner_text()
+        links = {a.inner_text(): a.get_attribute("href") for a in box.query_selector_all("a")}
+        for needed in ("Source:", f"make report NAME={name}", "MLPGEO_SCALE=full", "seeds"):
+            if needed not in text:
+                failures.append(f"{name}: the box does not mention {needed!r}")
+        download = page.request.get(urljoin(page.url, links.get("Download the notebook", "")))
+        if download.status != 200 or '"cells"' not in download.text():
+            failures.append(f"{name}: the notebook download does not serve the notebook")
+        metrics = page.request.get(urljoin(page.url, links.get("metrics file (JSON)", "")))
+        if metrics.status != 200 or metrics.json().get("report") != name:
+            failures.append(f"{name}: the metrics link does not serve metrics/{name}.json")
+    context.close()
+    assert not failures, "\n".join(failures)
