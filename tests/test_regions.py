@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 
 import numpy as np
 import pytest
@@ -355,3 +356,20 @@ def test_bias_free_network_regions_are_cones():
     assert runs[("2-6", False)][0]["plane"] == 12  # central arrangement: 2n regions
     assert runs[("2-6", False)][0]["origin_share"] == 1.0
     assert claim_no_bias_origin(runs, "2-6", 6)[1] == "reproduced"
+
+
+def test_refinement_gif_has_one_frame_per_snapshot():
+    from PIL import Image
+
+    from mlpgeo.data import two_moons
+    from mlpgeo.models import train
+    from mlpgeo.regions import refinement_gif
+
+    x, y = two_moons(60, seed=0)
+    model = mlp([2, 5, 1], seed=0)
+    history = train(model, x, y.float(), loss="bce", lr=1e-2, epochs=20, snapshot_every=10, progress=False)
+    gif = refinement_gif(model, history.snapshots, x, y, (-1.2, 1.2, -1.2, 1.2), size_px=120)
+    image = Image.open(io.BytesIO(gif))
+    assert image.format == "GIF" and image.n_frames == len(history.snapshots) == 3
+    with pytest.raises(ValueError, match="at least 2 snapshots"):
+        refinement_gif(model, history.snapshots[:1], x, y, (-1.2, 1.2, -1.2, 1.2))
