@@ -510,11 +510,18 @@ def claim_lora_close_tasks(runs: dict[tuple[str, Any], list[dict[str, float]]], 
     Returns:
         ``(measured, verdict)``.
     """
+    from mlpgeo.report import summarize
+
+    def acc(shift: str, method: Any) -> list[float]:
+        return [r["acc_new"] for r in runs[(shift, method)]]
+
     def gap(shift: str) -> float:
-        return np.mean([r["acc_new"] for r in runs[(shift, "full")]]) - np.mean([r["acc_new"] for r in runs[(shift, 1)]])
+        return float(np.mean(acc(shift, "full")) - np.mean(acc(shift, 1)))
 
     gap_close, gap_far = gap(close), gap(far)
-    measured = {"new_acc_gap_full_minus_r1_close": gap_close, "new_acc_gap_full_minus_r1_far": gap_far}
+    measured = {"new_acc_gap_full_minus_r1_close": gap_close, "new_acc_gap_full_minus_r1_far": gap_far,
+                **{f"new_acc_{name}_{tag}": summarize(acc(shift, method))
+                   for tag, shift in (("close", close), ("far", far)) for name, method in (("full", "full"), ("r1", 1))}}
     ok = gap_close <= 0.02
     return measured, "reproduced" if ok and gap_far > gap_close else ("partly reproduced" if ok else "not reproduced")
 
