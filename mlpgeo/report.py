@@ -391,7 +391,8 @@ def md_cell(text: str) -> str:
 
 
 def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str, str]) -> str:
-    """The scorecard page: totals per verdict, one row per claim, and the run-time table.
+    """The scorecard page: totals per verdict, a row per report (its source document and verdict counts),
+    one row per claim, and the run-time table.
 
     Args:
         reports: metrics files as loaded by :func:`load_metrics`, each optionally with an ``"execution"``
@@ -422,6 +423,15 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
     ]
     lines += [f'| <span class="verdict" data-verdict="{v}">{v}</span> | {count} |' for v, count in totals.items()]
     lines += [f"| **all** | **{n_claims}** |", ""]
+    lines += ["## By report", "", "| Report | Source document | " + " | ".join(VERDICTS) + " | claims |",
+              "|---|---|" + "---:|" * (len(VERDICTS) + 1)]
+    for report in reports:
+        counts = verdict_totals([report])
+        lines.append(
+            f"| [{md_cell(titles.get(report['report'], report['report']))}](reports/{report['report']}.ipynb) | "
+            f"{md_cell(report['source'])} | " + " | ".join(str(counts[v]) for v in VERDICTS) + f" | {len(report['claims'])} |"
+        )
+    lines.append("")
     lines += ["## Claims", "", "| Report, section | Claim | Verdict | Source value | Measured (mean ± std over seeds) |",
               "|---|---|---|---|---|"]
     for report in reports:

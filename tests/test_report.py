@@ -100,6 +100,7 @@ def test_scorecard_has_one_row_per_claim_and_totals():
     assert "Only a few codes hold data." in page and "Demo report" in page
     assert verdict_totals(reports) == {"reproduced": 2, "partly reproduced": 2, "not reproduced": 0, "not testable": 0}
     assert 'data-verdict="partly reproduced">partly reproduced</span> | 2 |' in page
+    assert "| [Demo report](reports/demo.ipynb) | A paper | 1 | 1 | 0 | 0 | 2 |" in page  # by report, with its source
 
 
 def test_scorecard_follows_the_title_order_and_names_each_section():
