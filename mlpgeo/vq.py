@@ -1070,7 +1070,8 @@ def rotation_verdict(aligned: Sequence[float], unaligned: Sequence[float], retra
     """Verdict on "the partition approximately commutes with the rotation" from per-seed similarities.
 
     Reproduced if ``aligned_s > unaligned_s`` for every seed and ``mean(aligned) >= mean(retrained) - 2
-    std(retrained)`` (sample std); partly reproduced if only the first holds; otherwise not reproduced.
+    std(retrained)`` (sample std; 0 for a single seed); partly reproduced if only the first holds;
+    otherwise not reproduced.
 
     Args:
         aligned: per-seed similarity, rotated model vs rotated-back original ``(s,)``.
@@ -1081,7 +1082,8 @@ def rotation_verdict(aligned: Sequence[float], unaligned: Sequence[float], retra
         The verdict string.
     """
     better_than_unaligned = all(a > u for a, u in zip(aligned, unaligned))
-    as_good_as_retrained = np.mean(aligned) >= np.mean(retrained) - 2 * np.std(retrained, ddof=1)
+    spread = float(np.std(retrained, ddof=1)) if len(retrained) > 1 else 0.0  # one seed: no spread
+    as_good_as_retrained = np.mean(aligned) >= np.mean(retrained) - 2 * spread
     if better_than_unaligned and as_good_as_retrained:
         return "reproduced"
     return "partly reproduced" if better_than_unaligned else "not reproduced"

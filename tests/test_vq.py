@@ -343,6 +343,8 @@ def test_rotation_verdict_three_outcomes():
     assert vq.rotation_verdict([0.7, 0.6, 0.65], [0.1, 0.2, 0.3], retrained) == "reproduced"
     assert vq.rotation_verdict([0.5, 0.5, 0.5], [0.1, 0.2, 0.3], retrained) == "partly reproduced"
     assert vq.rotation_verdict([0.9, 0.1, 0.9], [0.1, 0.2, 0.3], retrained) == "not reproduced"
+    assert vq.rotation_verdict([0.8], [0.1], [0.8]) == "reproduced"  # one seed: no spread, no NaN
+    assert vq.rotation_verdict([0.7], [0.1], [0.8]) == "partly reproduced"
 
 
 def test_fit_sigma2_picks_the_grid_point_matching_the_target():
