@@ -1387,6 +1387,62 @@ def fit_sigma2(
     return float(grid[best]), float(rmse[best]), tables[:, best]
 
 
+def entry_spread(tables: Tensor, pairs: Sequence[tuple[int, int]] = TABLE_PAIRS) -> float:
+    """Seed spread of table entries: the sample std over seeds of each entry in ``pairs``, averaged.
+
+    Args:
+        tables: per-seed tables ``(s, k, k)``, ``s >= 2``.
+        pairs: the entries ``(i, j)``.
+
+    Returns:
+        ``mean_{(i,j) in pairs} std_s tables[s, i, j]``.
+    """
+    if tables.shape[0] < 2:
+        raise ValueError("a seed spread needs at least two seeds.")
+    rows, cols = zip(*pairs)
+    return float(tables[:, list(rows), list(cols)].std(0).mean())
+
+
+def plot_depth_kernels(kernels: Sequence[Tensor], labels: Tensor, names: Sequence[str] = KERNEL_NAMES) -> Figure:
+    """The VQ kernels of Figs. 3-4 side by side, rows and columns ordered by label (:func:`plot_kernel`).
+
+    Args:
+        kernels: ``k`` distance matrices ``(n, n)``.
+        labels: labels ``(n,)``.
+        names: one panel title per kernel.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(kernels), figsize=(3.5 * len(kernels), 3.4), squeeze=False)
+    for ax, name, d in zip(axes[0], names, kernels):
+        plot_kernel(d, labels, ax=ax, title=name, cmap="viridis")
+    return fig
+
+
+def plot_table_comparison(
+    tables: Sequence[Tensor], titles: Sequence[str], names: Sequence[str] = KERNEL_NAMES
+) -> Figure:
+    """Cosine tables side by side (:func:`plot_cosine_table`), e.g. ours at two readings and the paper's.
+
+    Args:
+        tables: ``(k, k)`` tables.
+        titles: one title per table.
+        names: kernel names of the rows and columns.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(tables), figsize=(4.4 * len(tables), 4), squeeze=False)
+    for ax, table, title in zip(axes[0], tables, titles):
+        plot_cosine_table(table, names, ax=ax, title=title)
+    return fig
+
+
 def best_fits(study: MnistKernelStudy, fit_grid: dict[str, Sequence[float]]) -> tuple[dict[str, tuple[float, float, Tensor]], str]:
     """:func:`fit_sigma2` for each heat-kernel form, and the form with the smallest RMSE.
 

@@ -516,3 +516,26 @@ def test_heat_cosine_sweep_histogram_path_equals_direct():
         vq.heat_cosine_sweep(ds, [0.0])
     with pytest.raises(ValueError, match="one shape"):
         vq.heat_cosine_sweep([ds[0], ds[0][:5]], [1.0])
+
+
+def test_entry_spread_by_hand():
+    a = torch.eye(4, dtype=torch.float64)
+    b = a.clone()
+    b[0, 1] = b[1, 0] = 0.2  # entry (0, 1) varies over the two seeds, the others do not
+    spread = vq.entry_spread(torch.stack([a, b]))
+    assert spread == pytest.approx((0.2 / 2**0.5) / 6)
+    with pytest.raises(ValueError, match="two seeds"):
+        vq.entry_spread(a[None])
+
+
+def test_report_figures_have_titled_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    d = vq.vq_distance(models.mlp([2, 6, 6, 1], seed=0), torch.rand(30, 2, generator=torch.Generator().manual_seed(0)))
+    fig = vq.plot_depth_kernels([d, d], torch.arange(30) % 3, ["A", "B"])
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["A", "B"]
+    fig = vq.plot_table_comparison([vq.PAPER_COSINES, vq.PAPER_COSINES], ["ours", "paper"])
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in axes] == ["ours", "paper"]
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == list(vq.KERNEL_NAMES)
