@@ -697,11 +697,13 @@ def skip_chain_partition(
 
 
 def plot_kernel(
-    k: Tensor, labels: Tensor | None = None, ax=None, title: str = "", cmap: str = "magma", max_pixels: int = 200
+    k: Tensor, labels: Tensor | None = None, ax=None, title: str = "", cmap: str = "magma", max_pixels: int = 200,
+    colorbar_label: str = "distance",
 ):
     """Show a kernel as an image, rows and columns ordered by label (stable) when ``labels`` is given.
 
-    Kernels larger than ``max_pixels`` are block-averaged (factor ``ceil(n / max_pixels)``) to keep figures light.
+    Kernels larger than ``max_pixels`` are block-averaged (factor ``ceil(n / max_pixels)``) to keep figures
+    light; ``colorbar_label`` names the colour scale.
     """
     import matplotlib.pyplot as plt
 
@@ -718,7 +720,7 @@ def plot_kernel(
     ax.set_xlabel("sample j (ordered by label)" if labels is not None else "sample j")
     ax.set_ylabel("sample i")
     ax.grid(False)
-    plt.colorbar(image, ax=ax, shrink=0.8)
+    plt.colorbar(image, ax=ax, shrink=0.8, label=colorbar_label)
     return ax
 
 
@@ -1140,7 +1142,8 @@ def plot_rotation_eigenvectors(
             plot_disc_field(points, mds.eigenvectors[:, i].float(), ax=axes[row, i],
                             title=f"{name}: eigvec {i + 1}, λ/λ₁ = {mds.normalised[i]:.2f}")
             axes[row, i].scatter(x[:, 0], x[:, 1], s=3, c="k", alpha=0.5)
-        plot_kernel(vq_distance(model, x), labels, ax=axes[row, k], title=f"{name}: VQ kernel, training data")
+        plot_kernel(vq_distance(model, x), labels, ax=axes[row, k], title=f"{name}: VQ kernel, training data",
+                    colorbar_label="VQ distance d")
     return fig
 
 
@@ -1418,7 +1421,7 @@ def plot_depth_kernels(kernels: Sequence[Tensor], labels: Tensor, names: Sequenc
 
     fig, axes = plt.subplots(1, len(kernels), figsize=(3.5 * len(kernels), 3.4), squeeze=False)
     for ax, name, d in zip(axes[0], names, kernels):
-        plot_kernel(d, labels, ax=ax, title=name, cmap="viridis")
+        plot_kernel(d, labels, ax=ax, title=name, cmap="viridis", colorbar_label="VQ distance d")
     return fig
 
 
