@@ -343,7 +343,7 @@ def active_rows(jac: JacobianBatch) -> Tensor:
     if isinstance(jac, tuple):
         slopes, weight = jac
         return slopes.ne(0) & weight.ne(0).any(dim=1)[None]
-    return jac.ne(0).any(dim=-1)
+    return (jac.amax(dim=-1) > 0) | (jac.amin(dim=-1) < 0)  # two reductions, no (n, h, d) mask
 
 
 def row_choice(jac: JacobianBatch, k: int, n_minors: int, rows: str, generator: torch.Generator) -> Tensor:
@@ -486,6 +486,50 @@ def haar_orthogonal(size: int, generator: torch.Generator, dtype: torch.dtype = 
     return q.to(dtype)
 
 
+def transposed_jacobians(jac: Tensor, columns: Tensor | None = None) -> Tensor:
+    """The Jacobians' columns as rows: ``source[i, p] = J_i[:, S_p]``, ``(n, h, d) -> (n, |S|, h)``, contiguous.
+
+    ``S`` is ``columns`` (all ``d`` columns if None). One copy, made once per batch, so that the
+    rotated minors of every rotation gather whole rows (see :func:`rotated_row_minors`).
+    """
+    if columns is None:
+        return jac.transpose(1, 2).contiguous()
+    return jac.transpose(1, 2).index_select(1, columns.to(jac.device))
+
+
+def rotated_row_minors(source: Tensor, q: Tensor, rows: Tensor, pos: Tensor, chunk: int = 16) -> Tensor:
+    """Minors of ``Q J_i`` at positions shared by the batch, from :func:`transposed_jacobians`.
+
+    ``(Q J_i)[r, c] = Q[r, :] . J_i[:, c]``: for each minor ``j`` the ``k x k`` block is
+    ``Q[rows_j] @ J_i[:, S[pos_j]]``, one batched product over the minors, ``(N, k, h) @ (N, h, k m)``
+    for a chunk of ``m`` inputs.
+
+    Args:
+        source: ``(n, |S|, h)``, ``source[i, p] = J_i[:, S_p]``.
+        q: orthogonal ``(h, h)``.
+        rows: ``(N, k)`` row indices into ``h``, shared by the inputs.
+        pos: ``(N, k)`` positions into ``S``, shared by the inputs.
+        chunk: inputs per chunk (bounds memory).
+
+    Returns:
+        ``(n, N)`` signed minors.
+    """
+    n, n_cols, h = source.shape
+    n_minors, k = rows.shape
+    device = source.device
+    rows, pos, q = rows.to(device), pos.to(device), q.to(device=device, dtype=source.dtype)
+    rotated_rows = q[rows]  # (N, k, h)
+    flat = source.reshape(-1, h)
+    out = []
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        index = torch.arange(start, start + m, device=device)[None, None, :] * n_cols + pos[:, :, None]  # (N, k, m)
+        columns = flat.index_select(0, index.reshape(-1)).reshape(n_minors, k * m, h)
+        sub = torch.bmm(rotated_rows, columns.transpose(1, 2)).reshape(n_minors, k, k, m)  # [j, a, b, i]
+        out.append(small_det(sub.permute(3, 0, 1, 2)))
+    return torch.cat(out)
+
+
 def rotated_minors(
     jac: Tensor,
     q: Tensor,
@@ -537,6 +581,8 @@ def rotated_minors(
             sub = slopes[:, r][..., None] * block[None]
         return small_det(sub)
     q = q.to(jac.dtype)
+    if shared and side == "rows":
+        return rotated_row_minors(transposed_jacobians(jac), q, rows[0], cols[0], chunk)
     # rows side: entries Q[r_a, :] . J[:, c_b]; columns side: J_S[r_a, :] . Q[:, c_b]
     if side == "rows":
         source, table = jac.transpose(1, 2).contiguous(), q  # source[i, c] = J_i[:, c]
@@ -604,13 +650,19 @@ def rotation_ratio(
         minors = sample_minors(jac, k, n_minors, generator, columns)
     n, h, d = jacobian_shape(jac)
     n_cols = d if columns is None else columns.numel()
+    dense_rows = side == "rows" and not isinstance(jac, tuple)
+    source = transposed_jacobians(jac, columns) if dense_rows else None  # one copy for every rotation
     maxima = []
     for _ in range(n_rotations):
         q = haar_orthogonal(h if side == "rows" else n_cols, generator)
         rows, pos = sample_minor_indices(1, n_minors, k, h, n_cols, generator)  # shared by the batch
-        rows, pos = rows.expand(n, n_minors, k), pos.expand(n, n_minors, k)
-        cols = pos if (columns is None or side == "columns") else columns.cpu()[pos]
-        maxima.append(rotated_minors(jac, q, rows, cols, side, columns).abs().amax(dim=1))
+        if source is not None:
+            rotated = rotated_row_minors(source, q, rows[0], pos[0])
+        else:
+            rows, pos = rows.expand(n, n_minors, k), pos.expand(n, n_minors, k)
+            cols = pos if (columns is None or side == "columns") else columns.cpu()[pos]
+            rotated = rotated_minors(jac, q, rows, cols, side, columns)
+        maxima.append(rotated.abs().amax(dim=1))
     denominator = torch.stack(maxima).mean(dim=0)
     top = minors.abs().amax(dim=1)
     return torch.where(denominator > 0, top / denominator.clamp_min(1e-30), torch.full_like(top, float("nan")))

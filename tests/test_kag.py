@@ -509,3 +509,38 @@ def test_ball_radius_accepts_numpy_numbers_and_refuses_bools():
         kag.ball_mask(True)
     with pytest.raises(ValueError, match="radius"):
         kag.ball_mask("7")
+
+
+def test_shared_position_rotated_minors_match_explicit_rotation():
+    g = torch.Generator().manual_seed(8)
+    jac = torch.randn(7, 9, 40, generator=g, dtype=torch.float64)
+    columns = torch.tensor([1, 4, 9, 16, 25, 36])
+    q = kag.haar_orthogonal(9, g, torch.float64)
+    rows, pos = kag.sample_minor_indices(1, 30, 2, 9, 6, g)
+    explicit = kag.gather_minors(torch.einsum("ab,nbd->nad", q, jac), rows.expand(7, 30, 2), columns[pos].expand(7, 30, 2))
+    source = kag.transposed_jacobians(jac, columns)
+    assert source.shape == (7, 6, 9) and torch.equal(source[3, 2], jac[3, :, 9])
+    torch.testing.assert_close(kag.rotated_row_minors(source, q, rows[0], pos[0], chunk=3), explicit)
+    shared = kag.rotated_minors(jac, q, rows.expand(7, 30, 2), columns[pos].expand(7, 30, 2), "rows", chunk=2)
+    torch.testing.assert_close(shared, explicit)
+    # the rotation ratio from the transposed path equals the one from explicitly rotated Jacobians
+    rr = kag.rotation_ratio(jac, 2, 30, 3, columns=columns, generator=torch.Generator().manual_seed(2))
+    replay = torch.Generator().manual_seed(2)
+    minors = kag.sample_minors(jac, 2, 30, replay, columns)
+    maxima = []
+    for _ in range(3):
+        qq = kag.haar_orthogonal(9, replay)
+        r, p = kag.sample_minor_indices(1, 30, 2, 9, 6, replay)
+        rotated = torch.einsum("ab,nbd->nad", qq.double(), jac)
+        maxima.append(kag.gather_minors(rotated, r.expand(7, 30, 2), columns[p].expand(7, 30, 2)).abs().amax(dim=1))
+    torch.testing.assert_close(rr, minors.abs().amax(dim=1) / torch.stack(maxima).mean(dim=0))
+
+
+def test_active_rows_counts_negative_and_positive_rows():
+    jac = torch.zeros(2, 4, 5)
+    jac[0, 1, 3] = -1e-30  # a tiny negative entry is still a nonzero row
+    jac[1, 2, 0] = 2.0
+    assert kag.active_rows(jac).tolist() == [[False, True, False, False], [False, False, True, False]]
+    slopes = torch.tensor([[1.0, 0.0, 1.0]])
+    weight = torch.tensor([[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]])  # unit 2 has zero weights
+    assert kag.active_rows((slopes, weight)).tolist() == [[True, False, False]]
