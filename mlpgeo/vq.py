@@ -856,17 +856,21 @@ def depth_kernels(
     return {**trained, **init}, acc
 
 
-def probed_adjacency(regions: Regions, probes: int = 9, eps: float = 1e-7) -> Tensor:
+def probed_adjacency(regions: Regions, probes: int = 9, eps: float = 1e-7, relative: float = 1e-4) -> Tensor:
     """Geometric adjacency of 2-D regions, found without looking at their codes.
 
-    From ``probes`` points along every polygon edge, step ``eps`` (relative to the box size) across the
-    edge along its outward normal and locate the region there. Pairs found this way share an edge.
+    From ``probes`` points along every polygon edge (at ``t = 1/(probes+1), ..., probes/(probes+1)`` of
+    its length ``L``), step ``min(eps * box width, relative * L)`` across the edge along its outward normal
+    and locate the region there. Pairs found this way share an edge. The step shrinks with the edge: near
+    an end of a short edge (a tiny region where lines almost meet in one point), a fixed step could cross
+    a second line through that vertex and report a region that only touches at the vertex (a pair whose
+    codes differ in two bits). With the relative step a probe at ``t L`` from a vertex stays on the right
+    side of every line through that vertex at an angle above ``asin(relative / t)`` to the edge.
 
     Returns:
         int64 ``(e, 2)`` unique pairs ``i < j``.
     """
     xmin, xmax, _, _ = regions.bounds
-    step = eps * (xmax - xmin)
     t = (torch.arange(probes, dtype=torch.float64) + 1) / (probes + 1)
     points, owners = [], []
     for index, region in enumerate(regions):
@@ -875,7 +879,8 @@ def probed_adjacency(regions: Regions, probes: int = 9, eps: float = 1e-7) -> Te
         edge = w - v
         length = edge.norm(dim=1, keepdim=True).clamp(min=1e-300)
         normal = torch.stack([edge[:, 1], -edge[:, 0]], 1) / length  # outward for counter-clockwise polygons
-        p = v[:, None, :] + t[None, :, None] * edge[:, None, :] + step * normal[:, None, :]
+        step = torch.clamp(relative * length, max=eps * (xmax - xmin))  # (edges, 1)
+        p = v[:, None, :] + t[None, :, None] * edge[:, None, :] + (step * normal)[:, None, :]
         points.append(p.reshape(-1, 2))
         owners.append(torch.full((p.shape[0] * probes,), index, dtype=torch.long))
     points, owners = torch.cat(points), torch.cat(owners)

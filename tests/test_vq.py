@@ -539,3 +539,17 @@ def test_report_figures_have_titled_axes():
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == ["ours", "paper"]
     assert [t.get_text() for t in axes[0].get_yticklabels()] == list(vq.KERNEL_NAMES)
+
+
+def test_probed_adjacency_near_concurrent_lines():
+    # seed 8: three of the 48 lines almost meet in one point, leaving a triangle of area ~1e-12 with edges
+    # ~1e-6 long; a fixed probing step crossed the third line there and reported 2-bit "neighbours"
+    from mlpgeo.regions import linear_regions_2d
+
+    model = models.mlp([2, 48, 1], seed=8)
+    regions = linear_regions_2d(model, (-1.0, 1.0, -1.0, 1.0))
+    probed = vq.probed_adjacency(regions)
+    codes = vq.region_codes(regions)
+    assert int(((codes[probed[:, 0]] != codes[probed[:, 1]]).sum(1) > 1).sum()) == 0
+    assert torch.equal(probed, torch.as_tensor(regions.adjacency(), dtype=torch.long).unique(dim=0))
+    assert len(vq.probed_adjacency(regions, relative=1.0)) > len(probed)  # the fixed step alone finds false pairs
