@@ -166,7 +166,7 @@ def anchors_of(page, url: str) -> set[str]:
 def test_scorecard_lists_exactly_the_recorded_claims(server: str, browser) -> None:
     claims = []
     for path in sorted((SITE / "metrics").glob("*.json")):
-        claims += [c["claim"] for c in json.loads(path.read_text())["claims"]]
+        claims += [(c["claim"].strip(), c["verdict"]) for c in json.loads(path.read_text())["claims"]]
     assert claims, "no metrics files in site/metrics: the reports did not record any claim"
     page, problems = open_page(browser, server + "/scorecard/", "light")
     rows = page.evaluate(
@@ -175,12 +175,12 @@ def test_scorecard_lists_exactly_the_recorded_claims(server: str, browser) -> No
     )
     texts = page.evaluate(
         """() => [...[...document.querySelectorAll('table')].find(t => t.innerText.includes('Source value'))
-                 .querySelectorAll('tbody tr')].map(r => r.cells[1].innerText.trim())"""
+                 .querySelectorAll('tbody tr')].map(r => [r.cells[1].innerText.trim(), r.cells[2].innerText.trim()])"""
     )
     page.context.close()
     assert not problems
     assert rows == len(claims)
-    assert sorted(texts) == sorted(c.strip() for c in claims)
+    assert sorted(map(tuple, texts)) == sorted(claims)  # each claim once, with its recorded verdict
 
 
 def test_search_works_offline(server: str, browser) -> None:
