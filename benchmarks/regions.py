@@ -5,7 +5,7 @@ region of the whole input plane (unbounded regions included) with ``mlpgeo.regio
 and with relucent's ``Complex(net).bfs()`` in the same run, check that the counts agree and print regions
 per second and the speed ratio. The last line is ``speedup: <n>x``: the smallest ratio over the networks
 whose counts were compared and agree (mlpgeo's time is the best of at least 3 runs and 1 s; relucent
-runs once).
+runs once). The exit status is 1 if any count disagrees or a self-check fails.
 
 relucent needs about 1.5 minutes for the 2->32->32->1 network here and did not finish the
 2->96->96->96->1 one (about 43,000 regions) in 40 minutes. So by default a network with more than
@@ -87,7 +87,7 @@ def main() -> None:
     except ImportError:
         have_relucent = False
         print("relucent is not installed (pip install relucent): timing mlpgeo only")
-    ratios = []
+    ratios, failures = [], 0
     chosen = NETWORKS if args.networks is None else [NETWORKS[i] for i in args.networks]
     for widths in chosen:
         model = mlp(widths, seed=args.seed)
@@ -103,19 +103,25 @@ def main() -> None:
                      f" regions/s | ratio {ratio:8.0f}x | {agree}")
             if peer_count == count:
                 ratios.append(ratio)
+            else:
+                failures += 1
         elif have_relucent:
             peer_count, peer_seconds = time_relucent(model, args.relucent_workers, args.relucent_partial)
             ratio = (count / seconds) / (peer_count / peer_seconds)
             line += (f" | relucent first {peer_count} regions {peer_seconds:8.2f} s {peer_count / peer_seconds:8.1f}"
                      f" regions/s | ratio {ratio:8.0f}x (vs its starting rate; count not compared)"
                      f" | {self_check(model, count)}")
+            failures += "FAILED" in line
         else:
             line += f" | {self_check(model, count)}"
+            failures += "FAILED" in line
         print(line, flush=True)
     if ratios:
         print(f"speedup: {min(ratios):.0f}x")
     else:
         print("speedup: nanx")
+    if failures:
+        raise SystemExit(f"{failures} network(s) with disagreeing counts or a failed self-check")  # exit code 1
 
 
 if __name__ == "__main__":
