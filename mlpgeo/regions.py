@@ -1477,7 +1477,8 @@ def refinement_gif(
     Args:
         model: a 2-D network of the snapshots' architecture (not changed).
         snapshots: ``(epoch, state_dict)`` pairs (``History.snapshots``), at least 2.
-        x: ``(n, 2)`` data; y: ``(n,)`` integer labels.
+        x: ``(n, 2)`` data.
+        y: ``(n,)`` integer labels.
         bounds: the box ``(xmin, xmax, ymin, ymax)``.
         output: the output unit shown.
         size_px: frame width and height in pixels.
