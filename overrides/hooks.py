@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import importlib
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -166,8 +167,8 @@ def role_link(target: str, module: str, content: str) -> str:
     code = f"<code>{target}</code>"
     if target.startswith("mlpgeo."):
         parts = target.split(".")
-        if len(parts) == 2:
-            return f'<a href="../{parts[1]}/">{code}</a>'
+        if len(parts) == 2:  # a module: its API page, if it has one
+            return f'<a href="../{parts[1]}/">{code}</a>' if importlib.util.find_spec(target) else code
         if defined_in(parts[1], ".".join(parts[2:])):
             return f'<a href="../{parts[1]}/#{target}">{code}</a>'
         return code
