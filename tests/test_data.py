@@ -108,6 +108,15 @@ def test_idx_reader_on_tiny_files(tmp_path, compress):
     assert xa.shape == (8, 784) and ya.tolist() == [0, 1, 2, 3, 4, 7, 8, 9]
 
 
+def test_idx_files_found_in_torchvision_layout(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"  # torchvision.datasets.MNIST(root=tmp_path) keeps the files here
+    raw.mkdir(parents=True)
+    write_idx(raw / "t10k-images-idx3-ubyte", np.full((2, 28, 28), 255), compress=True)
+    write_idx(raw / "t10k-labels-idx1-ubyte", np.array([3, 5]), compress=True)
+    x, y = load_mnist("test", source=tmp_path, verbose=False)
+    assert x.shape == (2, 784) and float(x.min()) == 1.0 and y.tolist() == [3, 5]
+
+
 def test_idx_reader_rejects_corrupt_files(tmp_path):
     good = tmp_path / "good"
     write_idx(good, np.zeros((2, 28, 28)), compress=False)
