@@ -55,7 +55,6 @@ __all__ = [
     "square_data",
     "epoch_sweep",
     "lookup_trace_gif",
-    "gif_html",
     "plot_convergence",
     "plot_activation_map",
     "plot_neuron_curves",
@@ -658,16 +657,6 @@ def lookup_trace_gif(
     sequence[0].save(buffer, format="GIF", save_all=True, append_images=sequence[1:], loop=0,
                      duration=duration_ms, optimize=True, disposal=1)
     return buffer.getvalue()
-
-
-def gif_html(data: bytes, alt: str, width: str = "100%") -> str:
-    """An ``<img>`` tag holding the GIF inline (a data URI): shows in notebooks and on the static site."""
-    import base64
-    import html
-
-    encoded = base64.b64encode(data).decode("ascii")
-    style = f"width:{width};max-width:900px"
-    return f'<img src="data:image/gif;base64,{encoded}" alt="{html.escape(alt)}" style="{style}">'
 
 
 # ----------------------------------------------------------------------------------------------------------

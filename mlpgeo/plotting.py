@@ -97,3 +97,13 @@ def label_panels(axes: Any, start: str = "a") -> None:
 
     for i, ax in enumerate(np.ravel(axes)):
         ax.text(-0.08, 1.04, f"({chr(ord(start) + i)})", transform=ax.transAxes, fontweight="bold", va="bottom")
+
+
+def gif_html(data: bytes, alt: str, width: str = "100%") -> str:
+    """An ``<img>`` tag holding the GIF inline (a data URI): shows in notebooks and on the static site."""
+    import base64
+    import html
+
+    encoded = base64.b64encode(data).decode("ascii")
+    style = f"width:{width};max-width:900px"
+    return f'<img src="data:image/gif;base64,{encoded}" alt="{html.escape(alt)}" style="{style}">'

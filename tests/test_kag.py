@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from mlpgeo import kag, report
+from mlpgeo import kag
 from mlpgeo.models import mlp
 
 
@@ -321,19 +321,6 @@ def test_augmentation_reductions_and_summary():
     assert s["median_reduction"] == 0.25 and math.isclose(s["share_of_cells_lowered"], 2 / 3)
     assert s["median_reduction_kl"] == 0.25 and s["median_reduction_relu"] == 0.25
     assert len(kag.augmentation_reductions(std, aug, skip_radius=None)) == 6
-
-
-def test_band_verdict_edges_and_errors():
-    assert report.band_verdict(0.2, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
-    assert report.band_verdict(0.45, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
-    assert report.band_verdict(0.1, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "partly reproduced"
-    assert report.band_verdict(0.05, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "not reproduced"
-    assert report.band_verdict(0.05, (0.2, 0.45), (0.05, 0.7)) == "partly reproduced"
-    assert report.band_verdict(-0.3, (0.2, 0.45), (0.05, 0.7)) == "not reproduced"
-    with pytest.raises(ValueError, match="NaN"):
-        report.band_verdict(float("nan"), (0.2, 0.45), (0.05, 0.7))
-    with pytest.raises(ValueError, match="inside"):
-        report.band_verdict(0.3, (0.2, 0.8), (0.05, 0.7))
 
 
 def test_scale_spread_and_verdict():

@@ -31,3 +31,16 @@ def test_compact_png_is_a_palette_png_at_twice_the_display_size():
 
 def test_palette_cycles():
     assert color(0) == PALETTE[0] and color(len(PALETTE)) == PALETTE[0]
+
+
+def test_gif_html_embeds_the_bytes_and_escapes_the_alt_text():
+    import base64
+    import re
+
+    from mlpgeo.plotting import gif_html
+
+    data = b"GIF89a\x01\x00\x01\x00payload"
+    tag = gif_html(data, alt='a "quoted" <probe>')
+    encoded = re.search(r'src="data:image/gif;base64,([^"]+)"', tag).group(1)
+    assert base64.b64decode(encoded) == data
+    assert 'alt="a &quot;quoted&quot; &lt;probe&gt;"' in tag

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from mlpgeo.report import (
+    band_verdict,
     seed_verdict,
     threshold_verdict,
     Recorder,
@@ -163,3 +164,16 @@ def test_seed_verdict_all_some_majority():
     assert seed_verdict([True, False], majority=True) == "not reproduced"  # half is not a majority
     with pytest.raises(ValueError, match="at least one seed"):
         seed_verdict([])
+
+
+def test_band_verdict_edges_and_errors():
+    assert band_verdict(0.2, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
+    assert band_verdict(0.45, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "reproduced"
+    assert band_verdict(0.1, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "partly reproduced"
+    assert band_verdict(0.05, (0.2, 0.45), (0.05, 0.7), partly_closed=False) == "not reproduced"
+    assert band_verdict(0.05, (0.2, 0.45), (0.05, 0.7)) == "partly reproduced"
+    assert band_verdict(-0.3, (0.2, 0.45), (0.05, 0.7)) == "not reproduced"
+    with pytest.raises(ValueError, match="NaN"):
+        band_verdict(float("nan"), (0.2, 0.45), (0.05, 0.7))
+    with pytest.raises(ValueError, match="inside"):
+        band_verdict(0.3, (0.2, 0.8), (0.05, 0.7))
