@@ -824,7 +824,7 @@ def fit_error_curve(width: Sequence[float], error: Sequence[float], kind: str) -
     """Fit ``error(width)`` by an exponential or a power law in log space (zero errors left out).
 
     Raises:
-        ValueError: unknown kind, or fewer than 3 positive errors.
+        ValueError: unknown kind, fewer than 3 positive errors, or a single width.
     """
     if kind not in ("exponential", "power"):
         raise ValueError(f"unknown kind {kind!r}; use 'exponential' or 'power'.")
@@ -835,11 +835,15 @@ def fit_error_curve(width: Sequence[float], error: Sequence[float], kind: str) -
         raise ValueError(f"need at least 3 positive errors to fit a curve, got {int(keep.sum())}; widen the range or use more test examples.")
     w, e = w[keep], e[keep]
     feature = w if kind == "exponential" else w.log()
-    design = torch.stack([torch.ones_like(feature), -feature], 1)
-    solution = torch.linalg.lstsq(design, e.log().unsqueeze(1)).solution.squeeze(1)
-    residual = e.log() - design @ solution
-    return CurveFit(kind=kind, a=float(solution[0]), b=float(solution[1]),
-                    rmse_log=float(residual.pow(2).mean().sqrt()), n_points=int(keep.sum()))
+    target = e.log()
+    # closed-form simple regression on centred data: bit-identical on rerun, unlike a threaded LAPACK solve
+    centred = feature - feature.mean()
+    if float(centred.pow(2).sum()) == 0.0:
+        raise ValueError("need at least two distinct widths (with positive error) to fit a curve.")
+    b = -float((centred * (target - target.mean())).sum() / centred.pow(2).sum())
+    a = float(target.mean() + b * feature.mean())
+    residual = target - (a - b * feature)
+    return CurveFit(kind=kind, a=a, b=b, rmse_log=float(residual.pow(2).mean().sqrt()), n_points=int(keep.sum()))
 
 
 def compare_fits(width: Sequence[float], error: Sequence[float]) -> dict[str, Any]:

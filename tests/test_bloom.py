@@ -264,6 +264,22 @@ def test_fits_recover_known_curves():
     assert bloom.fit_error_curve(torch.cat([width, torch.tensor([100.0])]), with_zero, "exponential").n_points == len(width)
 
 
+def test_fit_matches_a_least_squares_solve_on_noisy_data():
+    g = torch.Generator().manual_seed(0)
+    width = torch.arange(2, 50, 3).double()
+    error = torch.exp(1.0 - 0.1 * width + 0.3 * torch.randn(width.shape, generator=g, dtype=torch.float64))
+    for kind in ("exponential", "power"):
+        feature = width if kind == "exponential" else width.log()
+        design = torch.stack([torch.ones_like(feature), -feature], 1)
+        a, b = torch.linalg.lstsq(design, error.log().unsqueeze(1)).solution.squeeze(1).tolist()
+        fit = bloom.fit_error_curve(width, error, kind)
+        assert fit.a == pytest.approx(a, rel=1e-10) and fit.b == pytest.approx(b, rel=1e-10)
+        residual = error.log() - (a - b * feature)
+        assert fit.rmse_log == pytest.approx(float(residual.pow(2).mean().sqrt()), rel=1e-10)
+    with pytest.raises(ValueError, match="two distinct widths"):
+        bloom.fit_error_curve([8, 8, 8], [0.1, 0.2, 0.3], "exponential")
+
+
 def test_training_is_seeded():
     a, loss_a = bloom.train_task_network(16, 8, 2, n_train=256, epochs=2, batch_size=64, seed=3)
     b, loss_b = bloom.train_task_network(16, 8, 2, n_train=256, epochs=2, batch_size=64, seed=3)
