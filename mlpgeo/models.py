@@ -16,6 +16,21 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from tqdm import tqdm
+
+from mlpgeo.config import device as resolve_device
+from mlpgeo.validate import (
+    PIECEWISE_LINEAR,
+    check_choice,
+    check_generator,
+    check_int,
+    check_model,
+    check_number,
+    check_tensor,
+    check_x,
+    model_device,
+    model_dtype,
+)
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -23,36 +38,46 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "gelu": nn.GELU,
     "tanh": nn.Tanh,
 }
-SUPPORTED_ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.GELU, nn.Tanh)
-PIECEWISE_LINEAR = (nn.ReLU, nn.LeakyReLU)
 LOSSES = ("mse", "cross_entropy", "bce", "softmax_mse")
 OPTIMIZERS = ("adam", "sgd")
 
 
-def mlp(widths: Sequence[int], activation: str = "relu", bias: bool = True, seed: int = 0) -> nn.Sequential:
+def mlp(
+    widths: Sequence[int],
+    activation: str = "relu",
+    bias: bool = True,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> nn.Sequential:
     """Build ``Linear(w0, w1), act, Linear(w1, w2), act, ..., Linear(w_{L-1}, w_L)``.
 
     Weights and biases are drawn from PyTorch's default distribution, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    with a local generator seeded by ``seed``: the global RNG is neither read nor changed.
+    layer by layer (weight, then bias) from ``generator``: the global RNG is neither read nor changed.
 
     Args:
         widths: layer sizes ``[d_in, h_1, ..., h_{L-1}, d_out]``, at least two entries, all >= 1.
         activation: one of ``"relu"``, ``"leaky_relu"``, ``"gelu"``, ``"tanh"``.
         bias: whether every Linear has a bias (``False`` puts every hyperplane through the origin).
-        seed: initialisation seed.
+        generator: the initialisation's random source (``None``: a fresh generator with torch's default
+            seed, so the result is still reproducible). Seed one with ``torch.Generator().manual_seed(s)``.
+        dtype: ``torch.float32`` or ``torch.float64``.
 
     Returns:
-        The ``nn.Sequential`` model (float32, on the CPU).
+        The ``nn.Sequential`` model (on the CPU).
 
     Raises:
-        ValueError: for fewer than two widths, a width < 1 or an unknown activation.
+        TypeError: widths that are not integers, an unsupported dtype, a generator of another type.
+        ValueError: fewer than two widths, a width < 1, an unknown activation.
     """
-    widths = [int(w) for w in widths]
-    if len(widths) < 2 or min(widths) < 1:
-        raise ValueError(f"widths must hold at least [d_in, d_out], all >= 1; got {widths}.")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; use one of {sorted(ACTIVATIONS)}.")
-    generator = torch.Generator().manual_seed(seed)
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+        raise TypeError(f"widths must be a list of layer sizes such as [2, 16, 1], got {type(widths).__name__}.")
+    widths = [check_int(w, f"widths[{i}]", low=1) for i, w in enumerate(widths)]
+    if len(widths) < 2:
+        raise ValueError(f"widths must hold at least [d_in, d_out], got {widths}.")
+    check_choice(activation, "activation", sorted(ACTIVATIONS))
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}.")
+    generator = check_generator(generator) or torch.Generator()
     layers: list[nn.Module] = []
     for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
         linear = nn.utils.skip_init(nn.Linear, d_in, d_out, bias=bias)  # no global-RNG draw
@@ -61,87 +86,50 @@ def mlp(widths: Sequence[int], activation: str = "relu", bias: bool = True, seed
             linear.weight.uniform_(-bound, bound, generator=generator)
             if bias:
                 linear.bias.uniform_(-bound, bound, generator=generator)
-        layers.append(linear)
+        layers.append(linear.to(dtype))
         if i < len(widths) - 2:
             layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
 
 
-def hidden_layers(model: nn.Module) -> list[tuple[nn.Linear, nn.Module]]:
-    """The ``(linear, activation)`` pairs of an MLP's hidden layers, in order.
+def seeded(seed: int) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded with ``seed``: how an experiment turns its seed into the
+    ``generator`` argument of lens functions."""
+    return torch.Generator().manual_seed(check_int(seed, "seed"))
+
+
+def hidden_layers(model: nn.Sequential) -> list[tuple[nn.Linear, nn.Module]]:
+    """The ``(linear, activation)`` pairs of an MLP's hidden layers, in order (hidden layer ``l`` is entry
+    ``l - 1``).
 
     Raises:
-        TypeError: if ``model`` is not an ``nn.Sequential`` alternating ``nn.Linear`` and a supported
-            activation and ending with an ``nn.Linear``.
+        TypeError / ValueError: not an MLP (see :func:`mlpgeo.validate.check_model`).
     """
-    if not isinstance(model, nn.Sequential):
-        raise TypeError(
-            f"expected an nn.Sequential MLP, got {type(model).__name__}; build one with mlpgeo.models.mlp "
-            "or wrap your layers in nn.Sequential(Linear, act, ..., Linear)."
-        )
-    modules = list(model)
-    for i, module in enumerate(modules):
-        expected_linear = i % 2 == 0
-        if expected_linear and not isinstance(module, nn.Linear):
-            raise TypeError(
-                f"layer {i} of the model is {type(module).__name__}; mlpgeo expects Linear layers at even "
-                "positions of an nn.Sequential(Linear, act, ..., Linear)."
-            )
-        if not expected_linear and not isinstance(module, SUPPORTED_ACTIVATIONS):
-            names = ", ".join(t.__name__ for t in SUPPORTED_ACTIVATIONS)
-            raise TypeError(
-                f"layer {i} of the model is {type(module).__name__}; supported activations are {names}."
-            )
-    if len(modules) % 2 == 0:
-        raise TypeError("the model must end with an nn.Linear output layer (no activation after it).")
-    return [(modules[i], modules[i + 1]) for i in range(0, len(modules) - 1, 2)]
+    return check_model(model)
 
 
-def require_piecewise_linear(model: nn.Module) -> None:
-    """Raise ``TypeError`` unless every hidden activation of ``model`` is ReLU or LeakyReLU."""
-    for index, (_, act) in enumerate(hidden_layers(model)):
-        if not isinstance(act, PIECEWISE_LINEAR):
-            raise TypeError(
-                f"hidden layer {index + 1} uses {type(act).__name__}, which is curved: exact linear regions "
-                "need ReLU or LeakyReLU activations."
-            )
+def weights(model: nn.Sequential) -> list[tuple[Tensor, Tensor]]:
+    """The effective ``(W, b)`` of every Linear layer, hidden layers first, output layer last.
 
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (CPU for a model without parameters)."""
-    for parameter in model.parameters():
-        return parameter.device
-    return torch.device("cpu")
-
-
-def check_input(model: nn.Module, x: Tensor) -> Tensor:
-    """Validate a batch for ``model`` and move it to the model's device as float32.
-
-    Args:
-        x: ``(n, d_in)`` with ``d_in`` the first Linear's ``in_features``.
-
-    Raises:
-        TypeError: if ``x`` is not a tensor.
-        ValueError: wrong number of dimensions, wrong feature size, or non-finite values.
+    ``W: (d_out, d_in)``, ``b: (d_out,)`` (zeros for a layer without bias), detached, in the model's dtype
+    and on its device. A layer with a ``merged_weight()`` method (a LoRA adapter) contributes its merged
+    weight ``W + (alpha / r) B A``.
     """
-    layers = hidden_layers(model)
-    first = layers[0][0] if layers else model[0]
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a torch.Tensor of shape (n, {first.in_features}), got {type(x).__name__}.")
-    if x.dim() != 2 or x.shape[1] != first.in_features:
-        raise ValueError(
-            f"x has shape {tuple(x.shape)}; the model expects (n, {first.in_features}). "
-            f"Reshape with x.reshape(-1, {first.in_features})."
-        )
-    if not torch.isfinite(x).all():
-        raise ValueError("x holds NaN or infinite values; clean or drop those rows first.")
-    return x.to(device=model_device(model), dtype=torch.float32)
+    check_model(model)
+    out = []
+    for module in model:
+        if isinstance(module, nn.Linear):
+            W = module.merged_weight() if hasattr(module, "merged_weight") else module.weight
+            b = module.bias if module.bias is not None else torch.zeros(module.out_features, dtype=W.dtype, device=W.device)
+            out.append((W.detach(), b.detach()))
+    return out
 
 
 @torch.no_grad()
 def predict(model: nn.Module, x: Tensor) -> Tensor:
-    """The model's outputs ``(n, d_out)`` for a batch ``x: (n, d_in)``, without gradients."""
-    return model(check_input(model, x))
+    """The model's outputs ``(n, d_out)`` for a batch ``x: (n, d_in)``, without gradients, computed in the
+    model's dtype on its device (``x`` is converted)."""
+    return model(check_x(model, x))
 
 
 def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
@@ -150,6 +138,9 @@ def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
     With one output unit the prediction is ``output > 0`` (binary logits); otherwise ``argmax``.
     """
     out = predict(model, x)
+    y = check_tensor(y, "y", dims=1, kind="int")
+    if len(y) != len(out):
+        raise ValueError(f"y has {len(y)} labels but x has {len(out)} rows; they must match.")
     y = y.to(out.device)
     guess = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(dim=1)
     return float((guess == y.long()).float().mean())
@@ -165,6 +156,8 @@ def loss_value(name: str | Callable[[Tensor, Tensor], Tensor], out: Tensor, y: T
     """
     if callable(name):
         return name(out, y)
+    if y.is_floating_point() and y.dtype != out.dtype:
+        y = y.to(out.dtype)
     if name == "mse":
         return F.mse_loss(out, y.reshape(out.shape).to(out.dtype))
     if name == "cross_entropy":
@@ -180,6 +173,9 @@ def make_optimizer(
     name: str, params: list[nn.Parameter], lr: float, momentum: float, weight_decay: float
 ) -> torch.optim.Optimizer:
     """Adam or SGD (with optional momentum) over ``params``."""
+    lr = check_number(lr, "lr", low=0, low_open=True)
+    momentum = check_number(momentum, "momentum", low=0, high=1, high_open=True)
+    weight_decay = check_number(weight_decay, "weight_decay", low=0)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "sgd":
@@ -203,9 +199,17 @@ class History:
     snapshots: list[tuple[int, dict[str, Tensor]]] = field(default_factory=list)
 
 
-def state_copy(model: nn.Module) -> dict[str, Tensor]:
-    """A detached CPU copy of the model's state dict."""
+def snapshot(model: nn.Module) -> dict[str, Tensor]:
+    """A detached CPU copy of the model's state dict (what :class:`History` keeps)."""
     return {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
+
+
+def from_snapshot(model: nn.Module, state: dict[str, Tensor]) -> nn.Module:
+    """A copy of ``model`` (same architecture) holding the weights of ``state`` (a :func:`snapshot`),
+    on ``model``'s device."""
+    out = copy.deepcopy(model)
+    out.load_state_dict({key: value.to(model_device(model)) for key, value in state.items()})
+    return out
 
 
 def progress_enabled(progress: bool | None) -> bool:
@@ -227,17 +231,17 @@ def train(
     batch_size: int | None = None,
     momentum: float = 0.0,
     weight_decay: float = 0.0,
-    seed: int = 0,
+    generator: torch.Generator | None = None,
     transform: Callable[[Tensor, torch.Generator], Tensor] | None = None,
     snapshot_every: int | None = None,
     params: Iterable[nn.Parameter] | None = None,
     progress: bool | None = None,
     device: torch.device | str | None = None,
 ) -> History:
-    """Train ``model`` in place; deterministic for a given ``seed`` on the CPU.
+    """Train ``model`` in place; deterministic for a given ``generator`` state on the CPU.
 
-    Each epoch visits the ``n`` examples once, in an order drawn from a generator seeded by ``seed``
-    (full batch when ``batch_size`` is ``None``); the same generator drives ``transform``.
+    Each epoch visits the ``n`` examples once, in an order drawn from ``generator`` (full batch when
+    ``batch_size`` is ``None``); the same generator drives ``transform``. Training runs in the model's dtype.
 
     Args:
         model: an MLP (see :func:`hidden_layers`).
@@ -250,7 +254,8 @@ def train(
         weight_decay: L2 penalty coefficient of the optimiser.
         epochs: passes over the data (0 trains nothing).
         batch_size: mini-batch size, or ``None`` for full batch.
-        seed: seed of the shuffling / augmentation generator.
+        generator: the shuffling / augmentation random source (``None``: a fresh generator with torch's
+            default seed). ``mlpgeo.models.seeded(s)`` makes a seeded one.
         transform: ``transform(x_batch, generator) -> x_batch``, e.g. data augmentation.
         snapshot_every: keep a copy of the weights every this many epochs (and at epoch 0).
         params: the parameters to optimise (default: every parameter with ``requires_grad``).
@@ -264,33 +269,37 @@ def train(
         ValueError: mismatched ``x``/``y`` lengths, non-finite data, bad settings, or a loss that
             became non-finite (with the epoch at which it happened).
     """
-    from tqdm import tqdm
-
-    from mlpgeo.config import device as resolve_device
-
-    hidden_layers(model)
-    if epochs < 0:
-        raise ValueError(f"epochs must be >= 0, got {epochs}.")
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1 or None (full batch), got {batch_size}.")
+    check_model(model)
+    epochs = check_int(epochs, "epochs", low=0)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", low=1)
+    if snapshot_every is not None:
+        snapshot_every = check_int(snapshot_every, "snapshot_every", low=1)
+    if not callable(loss):
+        check_choice(loss, "loss", LOSSES)
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
+    generator = check_generator(generator) or torch.Generator()
     target_device = resolve_device(device) if not isinstance(device, torch.device) else device
     model.to(target_device)
-    x = check_input(model, x)
+    x = check_x(model, x)
+    y = check_tensor(y, "y", dims=(1, 2), kind="any")
     if len(y) != len(x):
         raise ValueError(f"x has {len(x)} rows but y has {len(y)}; they must match.")
+    if loss == "cross_entropy" and not y.is_floating_point():
+        d_out = [m for m in model if isinstance(m, nn.Linear)][-1].out_features
+        if y.dim() != 1 or int(y.min()) < 0 or int(y.max()) >= d_out:
+            raise ValueError(f"y must hold class labels in [0, {d_out}) for the model's {d_out} outputs, "
+                             f"got values in [{int(y.min())}, {int(y.max())}].")
     y = y.to(target_device)
-    if y.is_floating_point() and not torch.isfinite(y).all():
-        raise ValueError("y holds NaN or infinite values; clean or drop those rows first.")
     chosen = list(params) if params is not None else [p for p in model.parameters() if p.requires_grad]
     if not chosen:
         raise ValueError("there are no parameters to train (all have requires_grad=False).")
     opt = make_optimizer(optimizer, chosen, lr, momentum, weight_decay)
-    generator = torch.Generator().manual_seed(seed)
     n = len(x)
     size = n if batch_size is None else min(batch_size, n)
     history = History()
     if snapshot_every:
-        history.snapshots.append((0, state_copy(model)))
+        history.snapshots.append((0, snapshot(model)))
     model.train()
     bar = tqdm(range(1, epochs + 1), desc="train", disable=not progress_enabled(progress), leave=False)
     for epoch in bar:
@@ -314,7 +323,7 @@ def train(
         history.epoch_loss.append(total / n)
         bar.set_postfix(loss=f"{history.epoch_loss[-1]:.4g}")
         if snapshot_every and epoch % snapshot_every == 0:
-            history.snapshots.append((epoch, state_copy(model)))
+            history.snapshots.append((epoch, snapshot(model)))
     model.eval()
     return history
 

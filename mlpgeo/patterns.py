@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from mlpgeo.models import check_input, hidden_layers
+from mlpgeo.validate import check_model, check_tensor, check_x
 
 
 @torch.no_grad()
@@ -23,13 +23,14 @@ def pre_activations(model: nn.Sequential, x: Tensor) -> list[Tensor]:
         x: inputs ``(n, d_in)``.
 
     Returns:
-        ``[z_1, ..., z_{L-1}]`` with ``z_l: (n, width_l)``, computed without gradients.
+        ``[z_1, ..., z_{L-1}]`` with ``z_l: (n, width_l)``, computed without gradients in the model's
+        dtype on its device.
 
     Raises:
         TypeError / ValueError: unsupported model, wrong input shape or non-finite input.
     """
-    layers = hidden_layers(model)
-    h = check_input(model, x)
+    layers = check_model(model)
+    h = check_x(model, x)
     out = []
     for linear, act in layers:
         z = linear(h)
@@ -50,6 +51,29 @@ def concat_codes(patterns: list[Tensor]) -> Tensor:
     return torch.cat([p.bool() for p in patterns], dim=1)
 
 
+def codes(model: nn.Sequential, x: Tensor, layers: list[int] | None = None) -> Tensor:
+    """The code of every input: the concatenated sign patterns of the chosen hidden layers.
+
+    Args:
+        model: an MLP.
+        x: inputs ``(n, d_in)``.
+        layers: 1-based hidden layers to include, in order (default: all).
+
+    Returns:
+        bool ``(n, N)`` with ``N`` the total width of the chosen layers.
+
+    Raises:
+        ValueError: a model without hidden layers, or a layer index out of range.
+    """
+    patterns = activation_patterns(model, x)
+    if layers is None:
+        return concat_codes(patterns)
+    for layer in layers:
+        if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= len(patterns):
+            raise ValueError(f"layers holds {layer!r}; hidden layers are numbered 1..{len(patterns)} (1-based).")
+    return concat_codes([patterns[layer - 1] for layer in layers])
+
+
 def code_counts(code: Tensor) -> tuple[Tensor, Tensor]:
     """Distinct codes and how many inputs share each.
 
@@ -60,7 +84,6 @@ def code_counts(code: Tensor) -> tuple[Tensor, Tensor]:
         ``(unique, counts)``: bool ``(u, N)`` distinct codes (lexicographic order) and ``(u,)`` counts
         summing to ``n``.
     """
-    if code.dim() != 2:
-        raise ValueError(f"code must be (n, N), got shape {tuple(code.shape)}.")
+    check_tensor(code, "code", dims=2, kind="binary")
     unique, counts = torch.unique(code.bool(), dim=0, return_counts=True)
     return unique, counts

@@ -7,8 +7,17 @@ lighter than SVG for images and dense scatter plots.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from cycler import cycler
+from matplotlib.figure import Figure
+from PIL import Image
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 """Okabe-Ito colours: blue, orange, green, vermillion, purple, sky blue, yellow, black."""
@@ -36,9 +45,6 @@ STYLE: dict[str, Any] = {
 
 def apply_style() -> None:
     """Set matplotlib's parameters to the mlpgeo style (palette, white background, light grid)."""
-    import matplotlib as mpl
-    from cycler import cycler
-
     mpl.rcParams.update(STYLE)
     mpl.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
 
@@ -53,8 +59,6 @@ def compact_png(fig: Any, scale: int = 2, colors: int = 256) -> tuple[bytes, dic
         ``(png_bytes, {"width": w, "height": h})``: the display size in CSS pixels is the rendered size
         divided by ``scale`` (the IPython convention for high-density images).
     """
-    from PIL import Image
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi * scale, bbox_inches="tight", facecolor=fig.get_facecolor())
     image = Image.open(buffer).convert("RGB")
@@ -76,8 +80,6 @@ def setup_notebook() -> None:
         get_ipython = None
     shell = get_ipython() if get_ipython else None
     if shell is not None:
-        from matplotlib.figure import Figure
-
         shell.run_line_magic("matplotlib", "inline")
         formatters = shell.display_formatter.formatters
         formatters["image/png"].for_type(Figure, compact_png)
@@ -93,17 +95,65 @@ def color(index: int) -> str:
 
 def label_panels(axes: Any, start: str = "a") -> None:
     """Write panel letters (a, b, c, ...) in the top-left corner of each axes."""
-    import numpy as np
-
     for i, ax in enumerate(np.ravel(axes)):
         ax.text(-0.08, 1.04, f"({chr(ord(start) + i)})", transform=ax.transAxes, fontweight="bold", va="bottom")
 
 
 def gif_html(data: bytes, alt: str, width: str = "100%") -> str:
     """An ``<img>`` tag holding the GIF inline (a data URI): shows in notebooks and on the static site."""
-    import base64
-    import html
-
     encoded = base64.b64encode(data).decode("ascii")
     style = f"width:{width};max-width:900px"
     return f'<img src="data:image/gif;base64,{encoded}" alt="{html.escape(alt)}" style="{style}">'
+
+
+MAX_WIDTH_IN = 10.0
+"""The widest figure (inches at 100 dpi, i.e. 1000 CSS pixels) :func:`show` accepts: wider figures are
+shrunk so much in the site's content column that their labels become unreadable."""
+
+
+class CaptionedFigure:
+    """A figure with its caption and alt text, shown in notebooks and on the site as
+    ``<figure class="mlpgeo-figure"><img ...><figcaption>...</figcaption></figure>``.
+
+    The site numbers the figures of each page in order, gives each an anchor and links it to its
+    full-size image.
+    """
+
+    def __init__(self, png: bytes, size: dict[str, int], caption: str, alt: str) -> None:
+        self.png = png
+        self.size = size
+        self.caption = caption
+        self.alt = alt
+
+    def _repr_html_(self) -> str:
+        encoded = base64.b64encode(self.png).decode("ascii")
+        return (
+            '<figure class="mlpgeo-figure">'
+            f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(self.alt)}" '
+            f'width="{self.size["width"]}" height="{self.size["height"]}">'
+            f"<figcaption>{html.escape(self.caption)}</figcaption></figure>"
+        )
+
+
+def show(fig: Figure, caption: str, alt: str) -> CaptionedFigure:
+    """Close ``fig`` and return it as a :class:`CaptionedFigure` (end a notebook cell with it).
+
+    Args:
+        fig: a matplotlib figure at most :data:`MAX_WIDTH_IN` inches wide.
+        caption: what the figure shows and what to look at, in one or two sentences.
+        alt: a short description for readers who cannot see the image.
+
+    Raises:
+        ValueError: an empty caption or alt text, or a figure wider than :data:`MAX_WIDTH_IN`.
+    """
+    width = fig.get_figwidth()
+    if not caption.strip() or not alt.strip():
+        plt.close(fig)
+        raise ValueError("every figure needs a caption (what to look at) and an alt text (what it shows).")
+    if width > MAX_WIDTH_IN + 1e-9:
+        plt.close(fig)
+        raise ValueError(f"the figure is {width:.1f} in wide; keep it at most {MAX_WIDTH_IN} in (use more rows) "
+                         "so its labels stay readable in the site's column.")
+    png, size = compact_png(fig)
+    plt.close(fig)
+    return CaptionedFigure(png, size, caption.strip(), alt.strip())

@@ -1,14 +1,19 @@
-"""Report metrics: what each report measured, each claim's verdict, and the scorecard built from them.
+"""Report metrics: what each report measured and each claim's verdict, as one :class:`Claim` record.
 
 A report records its numbers with a :class:`Recorder` and saves ``metrics/<report>.json``::
 
-    {"report": name, "source": title, "scale": "ci", "seeds": [...], "runtime_s": 95.2,
+    {"report": name, "source": citation, "scale": "ci", "seeds": [...], "runtime_s": 95.2,
      "machine": {...}, "metrics": {...},
-     "claims": [{"id", "claim", "source_value", "measured", "verdict", "section"}, ...]}
+     "claims": [{"id", "kind", "claim", "source_value", "criterion", "measured", "verdict", "section"}, ...]}
 
-``verdict`` is one of :data:`VERDICTS`; ``measured`` maps names to numbers or :func:`summarize`
-summaries (mean, spread, seeds); ``section`` is the heading of the report section that shows the
-evidence. The site's scorecard page is rendered from these files by :func:`scorecard_markdown`.
+``kind`` is ``"source"`` (a statement the source document makes) or ``"check"`` (our own derivation, a
+fact true by construction, or a sanity check); ``verdict`` is one of :data:`VERDICTS`; ``criterion`` is
+the rule in words, as the notebook states it before the result; ``measured`` maps names to numbers or
+:func:`summarize` summaries (mean, spread, n); ``section`` is the heading of the report section that
+shows the evidence. The site renders its scorecard from these files (``overrides/``).
+
+Aggregation over seeds has one home here: :func:`summarize` (one number per seed -> mean, std, n),
+:func:`summarize_runs` (dicts of numbers per seed -> a summary per key) and :func:`mean_over_seeds`.
 """
 
 from __future__ import annotations
@@ -25,11 +30,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
+from mlpgeo.config import scale
+from mlpgeo.data import atomic_write_bytes
+from mlpgeo.experiments.catalog import REPORTS
+
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not testable")
-CLAIM_KEYS = ("id", "claim", "source_value", "measured", "verdict", "section")
+KINDS = ("source", "check")
+CLAIM_KEYS = ("id", "kind", "claim", "source_value", "criterion", "measured", "verdict", "section")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -65,6 +77,28 @@ def summarize(values: Iterable[float]) -> dict[str, Any]:
         raise ValueError("summarize needs at least one value.")
     std = float(array.std(ddof=1)) if array.size > 1 else 0.0
     return {"mean": float(array.mean()), "std": std, "n": int(array.size), "values": array.tolist()}
+
+
+def summarize_runs(runs: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None) -> dict[str, Any]:
+    """Per-key :func:`summarize` over seeds of per-seed result dicts.
+
+    Args:
+        runs: one dict per seed, each mapping names to numbers (other values are skipped).
+        keys: the names to summarize (default: every numeric entry of the first run).
+
+    Returns:
+        name -> ``{"mean", "std", "n", "values"}``.
+    """
+    if not runs:
+        raise ValueError("summarize_runs needs at least one run.")
+    if keys is None:
+        keys = [k for k, v in runs[0].items() if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)]
+    return {key: summarize([run[key] for run in runs]) for key in keys}
+
+
+def mean_over_seeds(runs: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None) -> dict[str, float]:
+    """The mean over seeds of every numeric entry (or of ``keys``) of per-seed result dicts."""
+    return {key: summary["mean"] for key, summary in summarize_runs(runs, keys).items()}
 
 
 def threshold_verdict(value: float, reproduced: float, partly: float, higher_is_better: bool = True) -> str:
@@ -158,6 +192,59 @@ def seed_verdict(holds: Sequence[bool] | np.ndarray, majority: bool = False) -> 
     return "partly reproduced" if partly else "not reproduced"
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a report, its rule, the numbers and the verdict: the single record every experiment
+    module returns and every metrics file holds.
+
+    Attributes:
+        id: short unique identifier within the report, e.g. ``"lora-no-new-partitions"``.
+        kind: ``"source"`` (a statement the source document makes) or ``"check"`` (our own derivation, a
+            fact true by construction, a sanity check).
+        claim: the statement, in one sentence (for a source claim, in the source's words where possible).
+        source_value: what the source reports (a number, or text such as ``"qualitative"``).
+        criterion: the rule in one line, as stated in the notebook before the result.
+        measured: name -> number or :func:`summarize` summary; at least one entry.
+        verdict: one of :data:`VERDICTS`, computed from ``measured`` by ``criterion``.
+        section: the exact text of the report heading whose section shows the evidence.
+    """
+
+    id: str
+    kind: str
+    claim: str
+    source_value: Any
+    criterion: str
+    measured: Mapping[str, Any]
+    verdict: str
+    section: str
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", self.id):
+            raise ValueError(f"claim id {self.id!r} must be lower-case letters, digits and hyphens.")
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id!r}: kind {self.kind!r} is not one of {KINDS}.")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"claim {self.id!r}: verdict {self.verdict!r} is not one of {VERDICTS}.")
+        if not self.measured:
+            raise ValueError(f"claim {self.id!r} has no measured numbers; every verdict needs its numbers.")
+        for field_name in ("claim", "criterion", "section"):
+            if not str(getattr(self, field_name)).strip():
+                raise ValueError(f"claim {self.id!r} needs a non-empty {field_name}.")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The claim as it is written to the metrics file (plain JSON values, keys in :data:`CLAIM_KEYS`)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "claim": self.claim,
+            "source_value": to_jsonable(self.source_value),
+            "criterion": self.criterion,
+            "measured": to_jsonable(dict(self.measured)),
+            "verdict": self.verdict,
+            "section": self.section.strip(),
+        }
+
+
 def machine() -> dict[str, Any]:
     """A short description of the machine a report ran on."""
     return {
@@ -180,22 +267,20 @@ class Recorder:
     """Collects one report's metrics and claims and writes them as JSON.
 
     Args:
-        name: the report's name (its notebook's stem, e.g. ``"hashing"``).
-        source: the source document, e.g. ``'"VQ-Kernels" (Roddenberry et al.)'``.
+        name: the report's name (its notebook's stem, e.g. ``"hashing"``), a key of
+            :data:`mlpgeo.experiments.catalog.REPORTS` (its source citation comes from there).
         seeds: every seed the report uses.
     """
 
-    def __init__(self, name: str, source: str, seeds: Sequence[int]) -> None:
-        from mlpgeo.config import scale
-
-        if not re.fullmatch(r"[a-z0-9_]+", name):
-            raise ValueError(f"report name {name!r} must be lower-case letters, digits and underscores.")
+    def __init__(self, name: str, seeds: Sequence[int]) -> None:
+        if name not in REPORTS:
+            raise ValueError(f"report name {name!r} is not in the catalog; use one of {sorted(REPORTS)}.")
         self.name = name
-        self.source = source
+        self.source = REPORTS[name].citation
         self.seeds = [int(s) for s in seeds]
         self.scale = scale()
         self.metrics: dict[str, Any] = {}
-        self.claims: list[dict[str, Any]] = []
+        self.claims: list[Claim] = []
         self.started = time.perf_counter()
 
     def metric(self, key: str, value: Any) -> None:
@@ -205,45 +290,18 @@ class Recorder:
         """
         self.metrics[key] = to_jsonable(value)
 
-    def claim(
-        self,
-        id: str,
-        claim: str,
-        source_value: Any,
-        measured: Mapping[str, Any],
-        verdict: str,
-        section: str,
-    ) -> None:
-        """Record one claim of the source document with our measurement and verdict.
-
-        Args:
-            id: short unique identifier, e.g. ``"lora-no-new-partitions"``.
-            claim: the claim in one sentence.
-            source_value: what the source reports (a number, or text such as ``"qualitative"``).
-            measured: name -> number or :func:`summarize` summary; at least one entry.
-            verdict: one of :data:`VERDICTS`, computed from ``measured`` by a stated criterion.
-            section: the exact text of the report heading whose section shows the evidence.
+    def add(self, claim: Claim) -> None:
+        """Record one claim (a :class:`Claim` from the report's experiment module).
 
         Raises:
-            ValueError: unknown verdict, duplicate id, empty measurement or section.
+            TypeError: not a :class:`Claim`.
+            ValueError: a claim id recorded twice.
         """
-        if verdict not in VERDICTS:
-            raise ValueError(f"verdict {verdict!r} is not one of {VERDICTS}.")
-        if any(c["id"] == id for c in self.claims):
-            raise ValueError(f"claim id {id!r} is recorded twice.")
-        if not measured:
-            raise ValueError(f"claim {id!r} has no measured numbers; every verdict needs its numbers.")
-        if not section.strip():
-            raise ValueError(f"claim {id!r} needs the heading of the section that shows it.")
-        entry = {
-            "id": id,
-            "claim": claim,
-            "source_value": to_jsonable(source_value),
-            "measured": to_jsonable(dict(measured)),
-            "verdict": verdict,
-            "section": section.strip(),
-        }
-        self.claims.append(entry)
+        if not isinstance(claim, Claim):
+            raise TypeError(f"Recorder.add takes a report.Claim, got {type(claim).__name__}.")
+        if any(c.id == claim.id for c in self.claims):
+            raise ValueError(f"claim id {claim.id!r} is recorded twice.")
+        self.claims.append(claim)
 
     def as_dict(self) -> dict[str, Any]:
         """The metrics file's content, with the runtime measured up to now."""
@@ -255,20 +313,18 @@ class Recorder:
             "runtime_s": round(time.perf_counter() - self.started, 2),
             "machine": machine(),
             "metrics": self.metrics,
-            "claims": self.claims,
+            "claims": [claim.as_dict() for claim in self.claims],
         }
 
     def save(self, folder: Path | None = None) -> Path:
         """Write ``<folder>/<name>.json`` atomically (default folder: :func:`metrics_dir`)."""
-        from mlpgeo.data import atomic_write_bytes
-
         path = Path(folder or metrics_dir()) / f"{self.name}.json"
         atomic_write_bytes(path, json.dumps(self.as_dict(), indent=1).encode())
         return path
 
     def table(self) -> ClaimTable:
         """The verdict table of the claims recorded so far (renders in a notebook)."""
-        return ClaimTable(self.claims)
+        return ClaimTable([claim.as_dict() for claim in self.claims])
 
 
 def format_value(value: Any) -> str:
@@ -465,3 +521,49 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
             f"{md_cell(described)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+class Table:
+    """Rows of numbers shown as an HTML table in notebooks and on the site (never as printed text).
+
+    Args:
+        rows: row label -> column name -> value.
+        formats: column name -> format spec (e.g. ``".3f"``, ``"d"``); columns not named here are shown with
+            :func:`format_value`. Only columns present in ``formats`` are shown when ``only_formatted``.
+        index: the header of the row-label column.
+        only_formatted: show only the columns named in ``formats``, in that order.
+    """
+
+    def __init__(self, rows: Mapping[str, Mapping[str, Any]], formats: Mapping[str, str] | None = None,
+                 index: str = "", only_formatted: bool = True) -> None:
+        self.rows = {str(k): dict(v) for k, v in rows.items()}
+        self.formats = dict(formats or {})
+        if only_formatted and self.formats:
+            self.columns = list(self.formats)
+        else:
+            self.columns = list(dict.fromkeys(c for row in self.rows.values() for c in row))
+        self.index = index
+
+    def cell(self, column: str, value: Any) -> str:
+        """The text of one cell (empty for a missing value)."""
+        if value is None:
+            return ""
+        spec = self.formats.get(column)
+        if spec and isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+            return format(int(round(value)) if spec.endswith("d") else float(value), spec)
+        return format_value(value)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in [self.index, *self.columns])
+        body = "".join(
+            f"<tr><th>{html.escape(label)}</th>"
+            + "".join(f"<td>{html.escape(self.cell(c, row.get(c)))}</td>" for c in self.columns) + "</tr>"
+            for label, row in self.rows.items()
+        )
+        return f'<table class="mlpgeo-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+    def _repr_markdown_(self) -> str:
+        lines = ["| " + " | ".join([self.index, *self.columns]) + " |", "|---" * (len(self.columns) + 1) + "|"]
+        lines += ["| " + " | ".join([label, *(self.cell(c, row.get(c)) for c in self.columns)]) + " |"
+                  for label, row in self.rows.items()]
+        return "\n".join(lines)

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from mlpgeo.models import mlp
-from mlpgeo.patterns import activation_patterns, code_counts, concat_codes, pre_activations
+from mlpgeo.models import mlp, seeded
+from mlpgeo.patterns import activation_patterns, code_counts, codes, concat_codes, pre_activations
 
 
 def hand_network() -> nn.Sequential:
@@ -44,7 +44,7 @@ def test_code_counts_groups_identical_codes():
 
 
 def test_patterns_agree_with_the_forward_pass():
-    model = mlp([5, 7, 6, 3], seed=2)
+    model = mlp([5, 7, 6, 3], generator=seeded(2))
     x = torch.randn(32, 5)
     zs = pre_activations(model, x)
     h = x
@@ -64,3 +64,26 @@ def test_bad_input_is_named():
         activation_patterns(nn.Linear(3, 1), torch.zeros(2, 3))
     with pytest.raises(ValueError, match="no patterns"):
         concat_codes([])
+
+
+def test_codes_selects_layers_and_works_in_float64():
+    x = torch.tensor([[2.0, 0.0], [0.0, 2.0], [0.2, 0.1], [3.0, 1.0]])
+    model = hand_network().double()
+    all_bits = codes(model, x)
+    assert all_bits.dtype == torch.bool and all_bits.shape == (4, 3)
+    assert codes(model, x, layers=[2]).squeeze(1).tolist() == [True, False, True, False]
+    assert torch.equal(codes(model, x, layers=[2, 1]), torch.cat([all_bits[:, 2:], all_bits[:, :2]], 1))
+    assert pre_activations(model, x)[0].dtype == torch.float64
+    with pytest.raises(ValueError, match="1..2"):
+        codes(model, x, layers=[3])
+
+
+def test_bad_codes_are_named():
+    with pytest.raises(TypeError, match="code"):
+        code_counts(torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="code has shape"):
+        code_counts(torch.zeros(4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="empty batch"):
+        codes(hand_network(), torch.zeros(0, 2))
+    with pytest.raises(TypeError, match="int64"):
+        codes(hand_network(), torch.zeros(3, 2, dtype=torch.long))

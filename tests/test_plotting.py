@@ -7,7 +7,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mlpgeo.plotting import PALETTE, apply_style, color, compact_png  # noqa: E402
+import pytest  # noqa: E402
+
+from mlpgeo.plotting import PALETTE, apply_style, color, compact_png, show  # noqa: E402
 
 
 def test_compact_png_is_a_palette_png_at_twice_the_display_size():
@@ -44,3 +46,18 @@ def test_gif_html_embeds_the_bytes_and_escapes_the_alt_text():
     encoded = re.search(r'src="data:image/gif;base64,([^"]+)"', tag).group(1)
     assert base64.b64decode(encoded) == data
     assert 'alt="a &quot;quoted&quot; &lt;probe&gt;"' in tag
+
+
+def test_show_captions_and_refuses_wide_or_undescribed_figures():
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 1], [0, 1])
+    shown = show(fig, caption="A rising line: look at its slope.", alt="a line from (0, 0) to (1, 1)")
+    page = shown._repr_html_()
+    assert page.startswith('<figure class="mlpgeo-figure"><img src="data:image/png;base64,')
+    assert 'alt="a line from (0, 0) to (1, 1)"' in page and "<figcaption>A rising line: look at its slope.</figcaption>" in page
+    assert shown.size["width"] <= 650 and not plt.get_fignums()  # closed
+    with pytest.raises(ValueError, match="caption"):
+        show(plt.figure(figsize=(4, 3)), caption=" ", alt="x")
+    with pytest.raises(ValueError, match="at most 10"):
+        show(plt.figure(figsize=(14, 3)), caption="c", alt="a")
+    assert not plt.get_fignums()

@@ -1,0 +1,160 @@
+"""Experiments as independent jobs, run through an executor: in-process, local processes, or Dask.
+
+A *job* is one call ``fn(**kwargs)`` of a top-level (picklable) experiment driver for one setting and one
+seed; it returns plain results (numbers, dicts, small tensors). :func:`run_jobs` maps a driver over a list of
+keyword dicts and returns the results **in job order**, whatever the executor and however many workers, so a
+report's numbers do not depend on how it was run.
+
+Where jobs run:
+
+- in-process, one after another (the default);
+- ``MLPGEO_WORKERS=N`` (N >= 2): N local processes;
+- ``MLPGEO_EXECUTOR=dask://host:port``: a Dask distributed scheduler (``pip install "dask[distributed]"``), i.e.
+  as many machines as its workers;
+- any ``concurrent.futures.Executor`` passed as ``executor=`` (e.g. ``distributed.Client(...).get_executor()``).
+
+Determinism: every job runs with ``torch.set_num_threads(threads)`` (:func:`job_threads`, default 1), on every
+executor, because the number of threads can change the last bits of a float reduction. Each job draws its
+randomness only from its own seed, so it gives the same numbers wherever it runs.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from mlpgeo.models import progress_enabled
+
+
+def job_threads() -> int:
+    """Torch threads inside each job: ``MLPGEO_JOB_THREADS`` (default 1).
+
+    Raises:
+        ValueError: a value that is not a positive integer.
+    """
+    text = os.environ.get("MLPGEO_JOB_THREADS", "1").strip() or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"MLPGEO_JOB_THREADS={text!r} must be a positive integer, e.g. MLPGEO_JOB_THREADS=1.")
+    return int(text)
+
+
+def workers() -> int:
+    """Local worker processes: ``MLPGEO_WORKERS`` (default 1: in-process).
+
+    Raises:
+        ValueError: a value that is not a positive integer.
+    """
+    text = os.environ.get("MLPGEO_WORKERS", "1").strip() or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"MLPGEO_WORKERS={text!r} must be a positive integer, e.g. MLPGEO_WORKERS=2.")
+    return int(text)
+
+
+def call_job(fn: Callable[..., Any], kwargs: Mapping[str, Any], threads: int) -> Any:
+    """Run one job with ``threads`` torch threads (restored afterwards): what every executor runs."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return fn(**kwargs)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def dask_executor(address: str) -> concurrent.futures.Executor:
+    """The executor of a Dask distributed scheduler at ``address`` (``tcp://host:port`` or ``host:port``).
+
+    Raises:
+        ImportError: Dask's ``distributed`` package is not installed (the message says how to install it).
+    """
+    try:
+        import distributed  # optional: only this executor needs it
+    except ImportError as error:
+        raise ImportError(
+            'MLPGEO_EXECUTOR names a Dask scheduler but the package is missing: pip install "dask[distributed]".'
+        ) from error
+    client = distributed.Client(address if "://" in address else f"tcp://{address}")
+    return client.get_executor()
+
+
+def executor_from_env() -> concurrent.futures.Executor | None:
+    """The executor the environment asks for: ``MLPGEO_EXECUTOR=dask://host:port``, else ``MLPGEO_WORKERS=N``
+    local processes (N >= 2), else ``None`` (in-process).
+
+    Raises:
+        ValueError: an ``MLPGEO_EXECUTOR`` of another form.
+    """
+    spec = os.environ.get("MLPGEO_EXECUTOR", "").strip()
+    if spec:
+        if not spec.startswith("dask://"):
+            raise ValueError(f"MLPGEO_EXECUTOR={spec!r} is not understood; write MLPGEO_EXECUTOR=dask://host:port.")
+        return dask_executor(spec[len("dask://"):])
+    n = workers()
+    if n == 1:
+        return None
+    # "spawn": a fresh interpreter per worker (forking a process that already runs torch threads can deadlock)
+    return concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+
+
+def run_jobs(
+    fn: Callable[..., Any],
+    jobs: Sequence[Mapping[str, Any]],
+    executor: concurrent.futures.Executor | None = None,
+    desc: str = "jobs",
+    progress: bool | None = None,
+) -> list[Any]:
+    """Run ``fn(**job)`` for every job and return the results in job order.
+
+    Args:
+        fn: a top-level function (picklable by reference) returning plain results.
+        jobs: one keyword dict per job (one setting and seed each).
+        executor: where to run; ``None`` asks the environment (:func:`executor_from_env`). An executor passed in
+            is used as it is and left open; one made from the environment is shut down afterwards.
+        desc: the progress bar's label.
+        progress: show a bar counting finished jobs (``None``: ``MLPGEO_PROGRESS``, default on).
+
+    Returns:
+        ``[fn(**jobs[0]), fn(**jobs[1]), ...]``.
+
+    Raises:
+        TypeError: ``fn`` not callable, a job that is not a mapping.
+        Whatever a job raises (the first failure, after cancelling the jobs not yet started).
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}.")
+    jobs = list(jobs)
+    for index, job in enumerate(jobs):
+        if not isinstance(job, Mapping):
+            raise TypeError(f"jobs[{index}] must be a dict of keyword arguments, got {type(job).__name__}.")
+    threads = job_threads()
+    owned = executor is None
+    if owned:
+        executor = executor_from_env()
+    bar = tqdm(total=len(jobs), desc=desc, disable=not progress_enabled(progress), leave=False)
+    try:
+        if executor is None:
+            results = []
+            for job in jobs:
+                results.append(call_job(fn, job, threads))
+                bar.update()
+            return results
+        futures = {executor.submit(call_job, fn, dict(job), threads): i for i, job in enumerate(jobs)}
+        results: list[Any] = [None] * len(jobs)
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return results
+    finally:
+        bar.close()
+        if owned and executor is not None:
+            executor.shutdown(wait=True)

@@ -1,0 +1,116 @@
+"""Recorded paper-scale results: a report's metrics plus where, when and from what code they came.
+
+``results/paper/<report>.json`` holds the metrics file of a run at the papers' sizes (the same schema, claims
+included) and a ``provenance`` entry::
+
+    {"commit": git commit, "code_hash": sha256 of the package and the notebook, "scale": "full",
+     "seeds": [...], "machine": {...}, "date": ISO 8601 UTC, "runtime_s": the recorder's run time, "workers": ...}
+
+The site marks a record *stale* when :func:`code_hash` of the current tree no longer equals the recorded one.
+Command line (``make paper`` runs it after executing the reports)::
+
+    python -m mlpgeo.experiments.provenance record METRICS_DIR OUT_DIR
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mlpgeo.data import atomic_write_bytes
+from mlpgeo.experiments.catalog import REPORTS
+from mlpgeo.experiments.jobs import workers
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository root (the folder holding ``mlpgeo/`` and ``reports/``)."""
+
+
+def code_files(report: str, root: Path = ROOT) -> list[Path]:
+    """The files whose content determines a report's numbers: every ``mlpgeo/**/*.py`` except the other reports'
+    experiment modules, and the report's notebook.
+
+    Raises:
+        ValueError: a report not in the catalog, or a tree without its notebook.
+    """
+    if report not in REPORTS:
+        raise ValueError(f"report {report!r} is not in the catalog; use one of {sorted(REPORTS)}.")
+    notebook = root / "reports" / f"{report}.ipynb"
+    if not notebook.exists():
+        raise ValueError(f"{notebook} does not exist; is {root} the repository root?")
+    others = {root / "mlpgeo" / "experiments" / f"{name}.py" for name in REPORTS if name != report}
+    return sorted(path for path in (root / "mlpgeo").rglob("*.py") if path not in others) + [notebook]
+
+
+def code_hash(report: str, root: Path = ROOT) -> str:
+    """SHA-256 over the relative paths and bytes of :func:`code_files` (stable across machines and clones)."""
+    digest = hashlib.sha256()
+    for path in code_files(report, root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()
+
+
+def git_commit(root: Path = ROOT) -> str | None:
+    """The checked-out commit (with ``+dirty`` when the tree has uncommitted changes), ``None`` outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "mlpgeo", "reports"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def record(report: str, metrics: dict[str, Any], root: Path = ROOT) -> dict[str, Any]:
+    """The paper-scale record of one report: its metrics with a ``provenance`` entry.
+
+    Raises:
+        ValueError: metrics of another report, or not at the ``full`` scale.
+    """
+    if metrics.get("report") != report:
+        raise ValueError(f"the metrics are of report {metrics.get('report')!r}, not {report!r}.")
+    if metrics.get("scale") != "full":
+        raise ValueError(f"{report}: a paper-scale record needs metrics at scale 'full', got {metrics.get('scale')!r}.")
+    provenance = {
+        "commit": git_commit(root),
+        "code_hash": code_hash(report, root),
+        "scale": metrics["scale"],
+        "seeds": metrics["seeds"],
+        "machine": metrics.get("machine", {}),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "runtime_s": metrics.get("runtime_s"),
+        "workers": workers(),
+    }
+    return {**metrics, "provenance": provenance}
+
+
+def record_all(metrics_dir: Path, out_dir: Path, root: Path = ROOT) -> list[Path]:
+    """Write ``out_dir/<report>.json`` for every report whose metrics are in ``metrics_dir``."""
+    written = []
+    for path in sorted(Path(metrics_dir).glob("*.json")):
+        metrics = json.loads(path.read_text())
+        name = metrics.get("report", path.stem)
+        out = Path(out_dir) / f"{name}.json"
+        atomic_write_bytes(out, (json.dumps(record(name, metrics, root), indent=1) + "\n").encode())
+        written.append(out)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mlpgeo.experiments.provenance record METRICS_DIR OUT_DIR``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[0] != "record":
+        print("usage: python -m mlpgeo.experiments.provenance record METRICS_DIR OUT_DIR", file=sys.stderr)
+        return 2
+    for path in record_all(Path(args[1]), Path(args[2])):
+        print(f"recorded {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
