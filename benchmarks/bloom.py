@@ -29,8 +29,8 @@ def python_membership(hash_lists: list[list[int]], width: int, sets: list[list[i
 def main() -> None:
     torch.set_num_threads(1)
     vocab, width, k, h, n = 1024, 64, 4, 11, 2000
-    hashes = bloom.random_hashes(vocab, width, h, seed=0)
-    x, _ = bloom.k_of_v_task(n, vocab, k, seed=1)
+    hashes = bloom.random_hashes(vocab, width, h, generator=torch.Generator().manual_seed(0))
+    x, _ = bloom.k_of_v_task(n, vocab, k, generator=torch.Generator().manual_seed(1))
     hash_lists = [torch.nonzero(row).flatten().tolist() for row in hashes]
     sets = [torch.nonzero(row).flatten().tolist() for row in x]
 

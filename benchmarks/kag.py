@@ -22,7 +22,7 @@ import torch
 
 from mlpgeo import kag
 from mlpgeo.data import load_mnist
-from mlpgeo.models import mlp, train
+from mlpgeo.models import mlp, seeded, train
 
 N_INPUTS, N_MINORS, K, N_ROTATIONS, WIDTH, RADIUS = 64, 500, 2, 5, 256, 14
 
@@ -30,7 +30,7 @@ N_INPUTS, N_MINORS, K, N_ROTATIONS, WIDTH, RADIUS = 64, 500, 2, 5, 256, 14
 def replay_draws(jac_shape: tuple[int, int, int], columns: torch.Tensor, seed: int):
     """The index and rotation draws of ``jacobian_metrics(..., rows="all", rotate="rows")``, in order."""
     n, h, _ = jac_shape
-    g = torch.Generator().manual_seed(seed)
+    g = seeded(seed)
     shape = (n, N_MINORS, K)
     rows = kag.distinct_indices((1, N_MINORS), K, h, g).expand(shape)
     cols = columns[kag.distinct_indices((1, N_MINORS), K, columns.numel(), g).expand(shape)]
@@ -77,8 +77,8 @@ def main() -> None:
     torch.set_num_threads(1)
     x_train, y_train = load_mnist("train", verbose=False)
     x_test, _ = load_mnist("test", verbose=False)
-    model = mlp([784, WIDTH, WIDTH, 10], "relu", seed=0)
-    train(model, x_train, y_train, epochs=1, batch_size=128, seed=0, progress=False)
+    model = mlp([784, WIDTH, WIDTH, 10], "relu", generator=seeded(0))
+    train(model, x_train, y_train, epochs=1, batch_size=128, generator=seeded(0), progress=False)
     x = x_test[:N_INPUTS]
     columns = kag.ball_pixels(RADIUS)
     print(f"network 784-{WIDTH}-{WIDTH}-10 ReLU (1 epoch), k={K}, {N_INPUTS} test digits, {N_MINORS} minors per "
@@ -98,7 +98,7 @@ def compare(model, x, layer: int, columns: torch.Tensor, seed: int) -> tuple[flo
     """Run both paths on one layer, check they agree, print and return their times (s)."""
 
     def mlpgeo_path():
-        return kag.ka_metrics(model, x, layer, K, RADIUS, N_MINORS, torch.Generator().manual_seed(seed),
+        return kag.ka_metrics(model, x, layer, K, RADIUS, N_MINORS, seeded(seed),
                               n_rotations=N_ROTATIONS)
 
     mlpgeo_path()  # warm-up
@@ -108,13 +108,13 @@ def compare(model, x, layer: int, columns: torch.Tensor, seed: int) -> tuple[flo
     rows, cols, rotations = replay_draws((len(x), h, 784), columns, seed)  # the draws ka_metrics made
     (minors, pr, kl, rr), t_slow = timed(lambda: authors_style(model, x, layer, rows, cols, rotations))
 
-    d_minor = float((minors - fast["minors"]).abs().max())
+    d_minor = float((minors - fast.minors).abs().max())
     scale = float(minors.abs().max())
     print(f"layer {layer}: max |minor difference| = {d_minor:.3g} (largest |minor| {scale:.3g})")
     for name, slow_values in (("pr", pr), ("kl", kl), ("rr", rr)):
-        fast_values = fast[f"{name}_per_input"]
+        fast_values = getattr(fast, f"{name}_per_input")
         diff = float((slow_values - fast_values).abs().max())
-        print(f"  {name}: authors {float(slow_values.mean()):.6f}  mlpgeo {fast[name]:.6f}  max per-input diff {diff:.2g}")
+        print(f"  {name}: authors {float(slow_values.mean()):.6f}  mlpgeo {getattr(fast, name):.6f}  max per-input diff {diff:.2g}")
         if not torch.allclose(slow_values, fast_values, rtol=1e-4, atol=1e-6):
             raise SystemExit(f"layer {layer}: {name} disagrees between the two paths")
     if d_minor > 1e-5 * max(scale, 1e-12):

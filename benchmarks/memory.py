@@ -5,12 +5,13 @@ as in its lookup-trace animation). mlpgeo.memory.contributions does every query 
 Model: the notebook's 1 -> 64 -> 256 -> 64 -> 1 GELU MLP; queries: its 1000 points of [-10, 10].
 """
 
+import argparse
 import time
 
 import torch
 
 from mlpgeo import memory
-from mlpgeo.models import mlp
+from mlpgeo.models import mlp, seeded
 
 
 def best_of(function, repeats: int) -> tuple[float, object]:
@@ -24,9 +25,12 @@ def best_of(function, repeats: int) -> tuple[float, object]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--points", type=int, default=1000, help="queries on [-10, 10] (default: the notebook's 1000)")
+    points = parser.parse_args().points
     torch.set_num_threads(1)
-    model = mlp([1, 64, 256, 64, 1], activation="gelu", seed=0)
-    x, _ = memory.square_data(1000)
+    model = mlp([1, 64, 256, 64, 1], activation="gelu", generator=seeded(0))
+    x = torch.linspace(-10.0, 10.0, points, dtype=torch.float64).reshape(-1, 1).float()
     for dtype in (torch.float32, torch.float64):
         fast_s, fast = best_of(lambda: memory.contributions(model, x, dtype=dtype), 5)
         slow_s, slow = best_of(lambda: memory.contributions_loop(model, x, dtype=dtype), 2)

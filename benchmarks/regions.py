@@ -27,8 +27,13 @@ import time
 
 import torch
 
-from mlpgeo.models import mlp
+from mlpgeo.models import mlp, seeded
 from mlpgeo.regions import count_regions_plane, enclosing_bounds, grid_code_count, linear_regions_2d
+
+try:  # the peer library is optional: without it only mlpgeo is timed
+    import relucent
+except ImportError:
+    relucent = None
 
 NETWORKS = [[2, 8, 8, 1], [2, 16, 16, 1], [2, 32, 32, 1], [2, 96, 96, 96, 1]]
 
@@ -46,8 +51,6 @@ def time_mlpgeo(model, repeats: int = 3, min_total: float = 1.0) -> tuple[int, f
 
 
 def time_relucent(model, workers: int | None, max_polys: float = float("inf")) -> tuple[int, float]:
-    import relucent
-
     relucent.update_settings(VERBOSE=0)
     start = time.perf_counter()
     complex_ = relucent.Complex(model)
@@ -80,17 +83,13 @@ def main() -> None:
                         help="indices into NETWORKS to run (default: all four)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    try:
-        import relucent  # noqa: F401
-
-        have_relucent = True
-    except ImportError:
-        have_relucent = False
+    have_relucent = relucent is not None
+    if not have_relucent:
         print("relucent is not installed (pip install relucent): timing mlpgeo only")
     ratios, failures = [], 0
     chosen = NETWORKS if args.networks is None else [NETWORKS[i] for i in args.networks]
     for widths in chosen:
-        model = mlp(widths, seed=args.seed)
+        model = mlp(widths, generator=seeded(args.seed))
         count, seconds = time_mlpgeo(model)
         name = "->".join(map(str, widths))
         line = f"{name:>18}  mlpgeo {count:6d} regions {seconds:8.3f} s {count / seconds:10.0f} regions/s"

@@ -20,7 +20,6 @@ from tqdm import tqdm
 
 from mlpgeo.config import device as resolve_device
 from mlpgeo.validate import (
-    PIECEWISE_LINEAR,
     check_choice,
     check_generator,
     check_int,
@@ -29,7 +28,6 @@ from mlpgeo.validate import (
     check_tensor,
     check_x,
     model_device,
-    model_dtype,
 )
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {

@@ -4,7 +4,8 @@ A ReLU (or LeakyReLU) MLP is affine on each cell of a partition of its input spa
 fixed by its *code*, the signs ``[z > 0]`` of every hidden neuron's pre-activation (layer order). Each cell
 is convex (layer by layer it is an intersection of half-spaces, since the pre-activations are affine on a
 cell of the previous layers). This module computes these cells exactly on a 2-D input (or a 2-D affine
-slice of a higher-dimensional one) and on a 1-D input.
+slice ``x = origin + s u + t v`` of a higher-dimensional one) and on a 1-D input, for any
+``nn.Sequential(Linear, act, ..., Linear)`` with ReLU or LeakyReLU activations, float32 or float64.
 
 **Algorithm (2-D).** Start from one polygon (a box, or the whole plane) with the network's input map. For
 each hidden layer ``l`` every polygon carries the affine map ``z_l = M v`` from its homogeneous 2-D
@@ -29,6 +30,19 @@ region thinner than ``tol`` is ever created. A neuron whose pre-activation is id
 A "region" here is an *activation region* (a maximal set of inputs sharing a code). Two neighbouring
 activation regions can carry the same affine map in degenerate cases (e.g. a neuron with zero outgoing
 weights); they are still counted separately, as every exact-counting paper does.
+
+**Precision and types.** The geometry is exact polygon clipping, so it runs in float64 numpy whatever the
+model's dtype (float32 weights are converted exactly): a :class:`Regions` / :class:`Regions1D` and
+everything computed from one (vertices, codes, maps, areas, adjacency, masks and segments over regions)
+are numpy arrays (``torch.from_numpy`` converts them without a copy). Functions that take a model and
+inputs (:func:`local_complexity`) return tensors; they too evaluate signs in float64.
+
+**Cost.** Enumeration grows with the number of regions, which can explode (``n`` lines already make
+``~n^2/2`` regions). Every enumeration checks the partition as it grows: past ``max_regions`` regions
+(default :data:`MAX_REGIONS`) or past the memory budget of :mod:`mlpgeo.validate` (the per-region maps
+take about ``88 x width`` bytes per region) it stops at once with an error that names the count, the
+estimated memory and the argument that lowers it (a smaller box, a narrower model). Local complexity,
+grid counts and point location work in chunks within the budget.
 """
 
 from __future__ import annotations
@@ -38,18 +52,55 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from torch import nn
+from matplotlib.collections import LineCollection, PolyCollection
+from torch import Tensor, nn
 
-from mlpgeo.models import hidden_layers, require_piecewise_linear
-from mlpgeo.report import rule_verdict
+from mlpgeo import plotting
+from mlpgeo.models import weights
+from mlpgeo.validate import (
+    check_budget,
+    check_generator,
+    check_int,
+    check_model,
+    check_number,
+    check_tensor,
+    chunk_rows,
+    require_piecewise_linear,
+)
 
 TOL = 1e-11
 """Default tolerance: the spherical distance below which a vertex counts as lying on a neuron's line."""
 
+MAX_TOL = 1e-6
+"""Largest accepted tolerance: beyond it whole regions would vanish into the tolerance."""
+
+MAX_REGIONS = 1_000_000
+"""Default cap on the number of regions an enumeration may build before it stops with an error."""
+
+MAX_COORDINATE = 1e12
+"""Largest accepted magnitude of a box coordinate (the homogeneous geometry is float64 on the unit sphere)."""
+
+MAX_GRID_POINTS = 10**8
+"""Largest grid :func:`grid_code_count` evaluates (``resolution <= 10,000``)."""
+
+SCALE_LIMIT = 1e150
+"""Largest magnitude (and inverse of the smallest non-zero one) of a neuron's affine map that the float64
+geometry accepts: beyond it the squared norms overflow (or underflow) and lines would silently vanish."""
+
+MAX_TERMS = 100_000
+"""Largest number of binomial terms a counting bound sums (beyond it the integers have ~10^5+ digits)."""
+
 __all__ = [
     "TOL",
+    "MAX_TOL",
+    "MAX_REGIONS",
+    "MAX_COORDINATE",
+    "MAX_GRID_POINTS",
+    "MAX_TERMS",
+    "SCALE_LIMIT",
     "Region",
     "Regions",
     "Regions1D",
@@ -57,53 +108,74 @@ __all__ = [
     "linear_regions_1d",
     "count_regions_plane",
     "enclosing_bounds",
-    "network_layers",
-    "forward_codes",
     "zaslavsky",
     "montufar_lower_bound",
     "deep_upper_bound",
     "local_complexity",
+    "output_line",
     "boundary_regions",
+    "decision_boundary",
     "region_summary",
+    "code_statistics",
     "grid_code_count",
     "plot_regions",
     "plot_lines",
-    "code_statistics",
-    "decision_boundary",
-    "partition_trajectory",
     "plot_boundary",
-    "output_line",
-    "mean_over_seeds",
-    "summarize_runs",
-    "toy_hash_experiment",
-    "all_sign_codes",
-    "mnist_code_experiment",
-    "depth_experiment",
-    "bias_experiment",
-    "refinement_experiment",
-    "snapshot_model",
     "plot_partition",
-    "refinement_gif",
-    "plot_code_counts",
-    "plot_seed_bars",
-    "plot_depth_counts",
-    "plot_trajectories",
-    "format_table",
-    "claim_five_neurons",
-    "claim_few_hold_data",
-    "claim_few_codes_used",
-    "claim_one_point_per_region",
-    "claim_more_neurons",
-    "claim_depth_refines",
-    "typical_count_ratios",
-    "claim_typical_counts",
-    "claim_no_bias_origin",
-    "claim_no_bias_regularises",
-    "claim_learning_moves",
-    "claim_boundary_concentration",
-    "depth_study",
-    "bias_study",
 ]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Validation of this module's arguments (on top of mlpgeo.validate)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _check_tol(tol: Any, name: str = "tol") -> float:
+    """A tolerance in ``[0, MAX_TOL]``."""
+    tol = check_number(tol, name)
+    if not 0 <= tol <= MAX_TOL:
+        raise ValueError(
+            f"{name}={tol!r} is outside [0, {MAX_TOL}]: it is the distance below which a point counts as lying on "
+            f"a neuron's line, so a large value merges whole regions; keep the default ({TOL:g}) or lower it."
+        )
+    return tol
+
+
+def _check_max_regions(max_regions: Any) -> int:
+    return check_int(max_regions, "max_regions", low=1)
+
+
+def _as_tensor(value: Any, name: str, dtype: torch.dtype | None = torch.float64) -> Tensor:
+    """A tensor from a tensor, a numpy array of real numbers or a list of numbers (``dtype``; no copy of
+    tensors or arrays)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "fiub":
+            raise TypeError(f"{name} is a numpy array of dtype {value.dtype}; pass real numbers (float64).")
+        return torch.from_numpy(np.ascontiguousarray(value))
+    if isinstance(value, (list, tuple)):
+        try:
+            return torch.as_tensor(value, dtype=dtype)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{name} must be numbers (a tensor, array or list of numbers), got {value!r}.") from None
+    raise TypeError(f"{name} must be a torch.Tensor (or a numpy array), got {type(value).__name__}.")
+
+
+def _points(x: Any, name: str, d: int) -> np.ndarray:
+    """Validated float64 points ``(p, d)`` from a float tensor or array (NaN, inf, complex, ints refused)."""
+    x = check_tensor(_as_tensor(x, name), name, dims=2, kind="float")
+    if x.shape[1] != d:
+        raise ValueError(f"{name} has shape {tuple(x.shape)}; expected (n, {d}) ({d}-D coordinates).")
+    return x.detach().cpu().double().numpy()
+
+
+def _vector(value: Any, name: str, d: int) -> np.ndarray:
+    """A validated finite float64 vector ``(d,)``."""
+    v = check_tensor(_as_tensor(value, name), name, dims=1, kind="float")
+    if v.shape != (d,):
+        raise ValueError(f"{name} has shape {tuple(v.shape)}; the model expects ({d},).")
+    return v.detach().cpu().double().numpy()
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -112,7 +184,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Layer:
+class _Layer:
     """One affine layer in float64: ``z = W h + b``, followed (for hidden layers) by a ReLU-like activation
     with slope ``1`` where ``z > 0`` and ``negative_slope`` elsewhere (0 for ReLU)."""
 
@@ -121,49 +193,40 @@ class Layer:
     negative_slope: float | None  # None for the output layer
 
 
-def network_layers(model: nn.Module) -> list[Layer]:
-    """The MLP's affine layers as float64 numpy arrays (hidden layers first, output layer last).
-
-    Args:
-        model: ``nn.Sequential(Linear, act, ..., Linear)`` with ReLU or LeakyReLU activations.
-
-    Returns:
-        A list of :class:`Layer`; hidden layers carry their activation's negative slope.
+def _network_layers(model: nn.Module) -> list[_Layer]:
+    """The MLP's effective affine layers (:func:`mlpgeo.models.weights`) as float64 numpy arrays.
 
     Raises:
-        TypeError: unsupported layers or a curved activation (GELU, tanh, ...).
-        ValueError: NaN or infinite weights.
+        TypeError: not an MLP, or a curved activation (GELU, tanh, ...).
+        ValueError: NaN or infinite weights (also after merging LoRA factors), a non-finite LeakyReLU slope.
     """
     require_piecewise_linear(model)
-    hidden = hidden_layers(model)
-    out: list[Layer] = []
-    linears = [lin for lin, _ in hidden] + [list(model)[-1]]
-    for index, linear in enumerate(linears):
-        weight = linear.merged_weight() if hasattr(linear, "merged_weight") else linear.weight  # LoRA layers
-        W = weight.detach().cpu().double().numpy().copy()
-        b = (
-            linear.bias.detach().cpu().double().numpy().copy()
-            if linear.bias is not None
-            else np.zeros(W.shape[0])
-        )
+    hidden = check_model(model)
+    out: list[_Layer] = []
+    for index, (weight, bias) in enumerate(weights(model)):
+        W = weight.cpu().double().numpy().copy()
+        b = bias.cpu().double().numpy().copy()
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
             raise ValueError(
-                f"layer {index + 1} of the model holds NaN or infinite weights; regions are undefined. "
+                f"layer {index + 1} of the model holds NaN or infinite (merged) weights; regions are undefined. "
                 "Check the training run that produced them."
             )
         if index < len(hidden):
             act = hidden[index][1]
-            slope = float(act.negative_slope) if isinstance(act, nn.LeakyReLU) else 0.0
-            out.append(Layer(W, b, slope))
+            slope = 0.0
+            if isinstance(act, nn.LeakyReLU):
+                slope = check_number(act.negative_slope, f"negative_slope of hidden layer {index + 1}")
+            out.append(_Layer(W, b, slope))
         else:
-            out.append(Layer(W, b, None))
+            out.append(_Layer(W, b, None))
     return out
 
 
-def check_plane(d_in: int, plane: Any) -> np.ndarray:
+def _check_plane(d_in: int, plane: Any) -> np.ndarray:
     """The input embedding ``E: (d_in, 3)`` with ``x = E (s, t, 1)``, from ``plane=(origin, u, v)``.
 
     Raises:
+        TypeError: ``plane`` not a triple, vectors that are not real numbers.
         ValueError: a non-2-D input without a plane, wrong shapes, non-finite or parallel ``u``, ``v``.
     """
     if plane is None:
@@ -173,37 +236,52 @@ def check_plane(d_in: int, plane: Any) -> np.ndarray:
                 f"({d_in},)) to slice it along x = origin + s u + t v."
             )
         return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    if isinstance(plane, (str, bytes, Tensor, np.ndarray)) or not isinstance(plane, Sequence):
+        raise TypeError(f"plane must be a triple (origin, u, v) of vectors of shape ({d_in},), "
+                        f"got {type(plane).__name__}.")
     if len(plane) != 3:
-        raise ValueError("plane must be a triple (origin, u, v) of vectors of the input's dimension.")
-    origin, u, v = (np.asarray(torch.as_tensor(p).detach().cpu().double(), dtype=np.float64) for p in plane)
-    for name, p in (("origin", origin), ("u", u), ("v", v)):
-        if p.shape != (d_in,):
-            raise ValueError(f"plane {name} has shape {p.shape}; the model expects ({d_in},).")
-        if not np.isfinite(p).all():
-            raise ValueError(f"plane {name} holds NaN or infinite values.")
+        raise ValueError(f"plane must be a triple (origin, u, v) of vectors of shape ({d_in},), "
+                         f"got {len(plane)} items.")
+    origin, u, v = (_vector(p, f"plane {name}", d_in) for p, name in zip(plane, ("origin", "u", "v")))
     if np.linalg.matrix_rank(np.stack([u, v]), tol=1e-12) < 2:
         raise ValueError("plane directions u and v are parallel (or zero); choose two independent directions.")
-    return np.stack([u, v, origin], axis=1)
+    E = np.stack([u, v, origin], axis=1)
+    if np.abs(E).max() > MAX_COORDINATE:
+        raise ValueError(f"plane vectors reach {np.abs(E).max():.3g}; keep their entries within {MAX_COORDINATE:g} "
+                         "(rescale u and v and the box together).")
+    return E
 
 
-def check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
-    """Validate ``(xmin, xmax, ymin, ymax)``."""
+def _check_bounds(bounds: Any) -> tuple[float, float, float, float]:
+    """Validate ``(xmin, xmax, ymin, ymax)``: four finite numbers with ``xmin < xmax``, ``ymin < ymax``."""
+    if isinstance(bounds, Tensor):
+        bounds = bounds.tolist() if bounds.dim() == 1 else bounds
+    if isinstance(bounds, np.ndarray):
+        bounds = bounds.tolist() if bounds.ndim == 1 else bounds
+    if isinstance(bounds, (str, bytes)) or not isinstance(bounds, Sequence):
+        raise TypeError(f"bounds must be (xmin, xmax, ymin, ymax), got {type(bounds).__name__}.")
     if len(bounds) != 4:
         raise ValueError(f"bounds must be (xmin, xmax, ymin, ymax), got {bounds!r}.")
-    xmin, xmax, ymin, ymax = (float(b) for b in bounds)
-    if not all(math.isfinite(b) for b in (xmin, xmax, ymin, ymax)):
-        raise ValueError(f"bounds must be finite, got {bounds!r}; use count_regions_plane for the whole plane.")
+    values = []
+    for i, b in enumerate(bounds):
+        if isinstance(b, (int, float, np.floating, np.integer)) and not isinstance(b, bool) and not math.isfinite(b):
+            raise ValueError(f"bounds must be finite, got {bounds!r}; use count_regions_plane for the whole plane.")
+        values.append(check_number(b, f"bounds[{i}]"))
+    xmin, xmax, ymin, ymax = values
     if xmin >= xmax or ymin >= ymax:
-        raise ValueError(f"bounds {bounds!r} need xmin < xmax and ymin < ymax.")
+        raise ValueError(f"bounds {tuple(bounds)!r} need xmin < xmax and ymin < ymax.")
+    if max(abs(b) for b in values) > MAX_COORDINATE:
+        raise ValueError(f"bounds {tuple(values)!r} reach beyond {MAX_COORDINATE:g}; the float64 geometry cannot "
+                         "resolve regions there. Use a smaller box, or count_regions_plane for the whole plane.")
     return xmin, xmax, ymin, ymax
 
 
-def forward_codes(layers: list[Layer], E: np.ndarray, st: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _forward_codes(layers: list[_Layer], E: np.ndarray, st: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes and outputs of the network at 2-D (slice) coordinates, in float64.
 
     Args:
-        layers: from :func:`network_layers`.
-        E: ``(d_in, 3)`` input embedding (see :func:`check_plane`).
+        layers: from :func:`_network_layers`.
+        E: ``(d_in, 3)`` input embedding (see :func:`_check_plane`).
         st: ``(p, 2)`` coordinates.
 
     Returns:
@@ -214,11 +292,27 @@ def forward_codes(layers: list[Layer], E: np.ndarray, st: np.ndarray) -> tuple[n
     bits = []
     for layer in layers[:-1]:
         z = h @ layer.W.T + layer.b
+        if not np.isfinite(z).all():
+            raise ValueError("the model's pre-activations overflow float64 at these points; rescale its weights.")
         bits.append(z > 0)
         h = np.where(z > 0, z, layer.negative_slope * z)
     out = h @ layers[-1].W.T + layers[-1].b
     code = np.concatenate(bits, axis=1) if bits else np.zeros((len(st), 0), dtype=bool)
     return code, out
+
+
+def _row_bytes(layers: list[_Layer]) -> int:
+    """Bytes one input needs in a float64 forward pass (a few arrays of the widest layer, and its code)."""
+    widest = max([layers[0].W.shape[1]] + [layer.W.shape[0] for layer in layers])
+    return 8 * 4 * widest + sum(layer.W.shape[0] for layer in layers)
+
+
+def _chunked_codes(layers: list[_Layer], E: np.ndarray, st: np.ndarray) -> np.ndarray:
+    """:func:`_forward_codes`'s codes, computed in chunks of rows within the memory budget."""
+    size = chunk_rows(_row_bytes(layers), len(st))
+    if size >= len(st):
+        return _forward_codes(layers, E, st)[0]
+    return np.concatenate([_forward_codes(layers, E, st[i : i + size])[0] for i in range(0, len(st), size)])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -340,7 +434,7 @@ def _interior(H: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class Partition:
+class _Partition:
     """Raw result of the splitting: homogeneous polygons, codes and output maps."""
 
     H: np.ndarray  # (R, K, 3) unit homogeneous vertices, counter-clockwise, zero padded
@@ -349,39 +443,84 @@ class Partition:
     out_map: np.ndarray  # (R, d_out, 3): output = out_map @ (s, t, 1)
 
 
-def _partition(layers: list[Layer], E: np.ndarray, H0: np.ndarray, tol: float) -> Partition:
-    """Split the polygon ``H0: (k, 3)`` along every hidden neuron, layer by layer (see the module doc)."""
+def _check_growth(regions: int, vertices: int, width: int, bits: int, max_regions: int, layer: int, done: int,
+                  caller: str, fix: str) -> None:
+    """Stop an enumeration that passed ``max_regions`` or whose arrays would pass the memory budget.
+
+    The arrays of hidden layer ``layer`` (width ``width``) for ``regions`` regions: the per-region maps
+    ``z_l`` of the parents, of the children and the masked maps (3 x 24 bytes per region and neuron), the
+    norms and values (2 x 8), the polygons (``vertices`` x 24 bytes, a few copies) and the codes (``bits``).
+    """
+    where = f"hidden layer {layer} ({done} of its {width} neurons placed)"
+    if regions > max_regions:
+        raise ValueError(
+            f"{caller}: the partition passed max_regions={max_regions:,} with {regions:,} regions at {where}; "
+            f"{fix}, or raise max_regions if you can afford the time and memory."
+        )
+    nbytes = regions * (88 * width + 96 * vertices + bits + 64)
+    check_budget(nbytes, f"{caller}: the partition at {where}, with {regions:,} regions so far,", fix)
+
+
+def _check_scale(z_maps: np.ndarray, layer: int, caller: str) -> None:
+    """Refuse maps whose lines cannot be normalised in float64 (their squares overflow or underflow)."""
+    size = np.abs(z_maps).max(axis=2)
+    if not np.isfinite(size).all() or size.max(initial=0.0) > SCALE_LIMIT:
+        problem = "overflow"
+    elif ((size > 0) & (size < 1 / SCALE_LIMIT)).any():
+        problem = "underflow"
+    else:
+        return
+    raise ValueError(
+        f"{caller}: the pre-activations of hidden layer {layer} {problem} float64 (entries beyond "
+        f"{SCALE_LIMIT:g} or below {1 / SCALE_LIMIT:g}); rescale the model's weights (multiplying a layer's W "
+        "and b by one positive number does not change the regions) or the plane vectors."
+    )
+
+
+def _partition(layers: list[_Layer], E: np.ndarray, H0: np.ndarray, tol: float, max_regions: int,
+               caller: str, fix: str) -> _Partition:
+    """Split the polygon ``H0: (k, 3)`` along every hidden neuron, layer by layer (see the module doc),
+    checking the partition's size after every neuron (:func:`_check_growth`)."""
     H = H0[None].copy()
     count = np.array([len(H0)])
     maps = E[None]  # (Q, d, 3): the previous layer's (masked) output as a map of (s, t, w)
     codes = np.zeros((1, 0), dtype=bool)
     e_w = np.array([0.0, 0.0, 1.0])
-    for layer in layers[:-1]:
+    bits = sum(layer.W.shape[0] for layer in layers[:-1])
+    for index, layer in enumerate(layers[:-1], start=1):
+        width = layer.W.shape[0]
+        _check_growth(len(H), H.shape[1], width, bits, max_regions, index, 0, caller, fix)
         z_maps = np.matmul(layer.W, maps) + layer.b[:, None] * e_w  # (Q, width, 3)
+        _check_scale(z_maps, index, caller)
         parent = np.arange(len(H))
-        for j in range(layer.W.shape[0]):
+        for j in range(width):
             normal = _normalize(z_maps[parent, j])
             rows, pH, pc, nH, nc = _cut(H, count, normal, tol)
             if len(rows) == 0:
                 continue
-            width = max(H.shape[1], pH.shape[1], nH.shape[1])
-            H = _fit(H, width)
-            H[rows] = _fit(pH, width)
+            size = max(H.shape[1], pH.shape[1], nH.shape[1])
+            H = _fit(H, size)
+            H[rows] = _fit(pH, size)
             count[rows] = pc
-            H = np.concatenate([H, _fit(nH, width)], axis=0)
+            H = np.concatenate([H, _fit(nH, size)], axis=0)
             count = np.concatenate([count, nc])
             parent = np.concatenate([parent, parent[rows]])
+            _check_growth(len(H), H.shape[1], width, bits, max_regions, index, j + 1, caller, fix)
         point = _interior(H, count)
-        z = np.einsum("pjd,pd->pj", z_maps[parent], point)
-        scale = np.linalg.norm(z_maps[parent], axis=2)
+        z_parent = z_maps[parent]
+        z = np.einsum("pjd,pd->pj", z_parent, point)
+        scale = np.linalg.norm(z_parent, axis=2)
         on = z > tol * np.maximum(scale, 1e-300)
         codes = np.concatenate([codes[parent], on], axis=1)
         mask = np.where(on, 1.0, layer.negative_slope)
-        maps = mask[:, :, None] * z_maps[parent]
+        maps = mask[:, :, None] * z_parent
     out_map = np.matmul(layers[-1].W, maps) + layers[-1].b[:, None] * e_w
+    if not np.isfinite(out_map).all():
+        raise ValueError(f"{caller}: the output maps overflow float64; the model's weights are too large. "
+                         "Rescale them.")
     if len(layers) == 1:
         out_map = np.broadcast_to(out_map, (len(H),) + out_map.shape[1:]).copy()
-    return Partition(H, count, codes, out_map)
+    return _Partition(H, count, codes, out_map)
 
 
 def _box_polygon(bounds: tuple[float, float, float, float]) -> np.ndarray:
@@ -401,10 +540,10 @@ PLANE_POLYGON = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0
 
 @dataclass(frozen=True)
 class Region:
-    """One linear region of a 2-D (slice of the) input.
+    """One linear region of a 2-D (slice of the) input (float64 numpy arrays).
 
     Attributes:
-        vertices: ``(k, 2)`` float64, counter-clockwise, in the 2-D (slice) coordinates.
+        vertices: ``(k, 2)``, counter-clockwise, in the 2-D (slice) coordinates.
         code: ``(N,)`` bool, every hidden neuron of every layer in layer order, pre-activation > 0.
         A: ``(d_out, 2)`` and c: ``(d_out,)``: the network's output on the region is ``A (s, t) + c``.
         area: the polygon's area.
@@ -432,7 +571,8 @@ def _shoelace(vertices: np.ndarray, count: np.ndarray) -> np.ndarray:
 class Regions(Sequence):
     """The linear regions of a piecewise-linear MLP on a box of a 2-D input (or of a 2-D slice).
 
-    A sequence of :class:`Region` (``len()`` is the region count), backed by arrays:
+    A sequence of :class:`Region` (``len()`` is the region count), backed by float64 / bool / int numpy
+    arrays (exact geometry; see the module doc):
 
     Attributes:
         bounds: ``(xmin, xmax, ymin, ymax)`` of the box.
@@ -443,7 +583,8 @@ class Regions(Sequence):
         tol: the tolerance used.
     """
 
-    def __init__(self, partition: Partition, layers: list[Layer], E: np.ndarray, bounds: tuple[float, float, float, float], tol: float) -> None:
+    def __init__(self, partition: _Partition, layers: list[_Layer], E: np.ndarray,
+                 bounds: tuple[float, float, float, float], tol: float) -> None:
         self.bounds = bounds
         self.tol = tol
         self._layers = layers
@@ -506,31 +647,32 @@ class Regions(Sequence):
         packed = np.packbits(codes, axis=1)
         return [row.tobytes() for row in packed]
 
-    def locate(self, points: Any) -> np.ndarray:
+    def locate(self, x: Any) -> np.ndarray:
         """The region holding each point.
 
         Args:
-            points: ``(p, 2)`` 2-D (slice) coordinates (array or tensor).
+            x: ``(p, 2)`` 2-D (slice) coordinates, a float tensor or array.
 
         Returns:
-            ``(p,)`` int region index; ``-1`` for points outside the box (or, in a degenerate case, on a
+            ``(p,)`` int64 region index; ``-1`` for points outside the box (or, in a degenerate case, on a
             boundary whose forward-pass code matches no region).
+
+        Raises:
+            TypeError / ValueError: not float coordinates of shape ``(p, 2)``, empty, NaN or infinite.
         """
-        st = np.asarray(torch.as_tensor(points).detach().cpu().double(), dtype=np.float64)
-        if st.ndim != 2 or st.shape[1] != 2:
-            raise ValueError(f"points must have shape (p, 2) (2-D slice coordinates), got {st.shape}.")
+        st = _points(x, "x", 2)
         if self._lookup is None:
             self._lookup = {key: i for i, key in enumerate(self._key(self.codes))}
-        code, _ = forward_codes(self._layers, self._E, st)
+        code = _chunked_codes(self._layers, self._E, st)
         index = np.array([self._lookup.get(key, -1) for key in self._key(code)], dtype=np.int64)
         xmin, xmax, ymin, ymax = self.bounds
         inside = (st[:, 0] >= xmin) & (st[:, 0] <= xmax) & (st[:, 1] >= ymin) & (st[:, 1] <= ymax)
         index[~inside] = -1
         return index
 
-    def data_counts(self, points: Any) -> np.ndarray:
-        """``(R,)`` number of the given points (``(p, 2)``) that fall in each region."""
-        index = self.locate(points)
+    def data_counts(self, x: Any) -> np.ndarray:
+        """``(R,)`` int64 number of the points ``x: (p, 2)`` that fall in each region."""
+        index = self.locate(x)
         return np.bincount(index[index >= 0], minlength=len(self))
 
     def adjacency(self) -> np.ndarray:
@@ -576,7 +718,17 @@ def _hamming_one_pairs(codes: np.ndarray) -> np.ndarray:
     return np.concatenate(pairs, axis=0)
 
 
-def _adjacency(codes: np.ndarray, V: np.ndarray, count: np.ndarray, tol: float, bounds: tuple[float, float, float, float]) -> np.ndarray:
+def _edge_offsets(Bp: np.ndarray, A0: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed distances of the points ``Bp: (m, Kb, 2)`` to the edge lines through ``A0: (m, Ka, 2)`` with unit
+    directions ``u: (m, Ka, 2)``, and their positions along those lines: two ``(m, Ka, Kb)`` arrays."""
+    rel = Bp[:, None, :, :] - A0[:, :, None, :]
+    return u[:, :, None, 0] * rel[..., 1] - u[:, :, None, 1] * rel[..., 0], (
+        u[:, :, None, 0] * rel[..., 0] + u[:, :, None, 1] * rel[..., 1]
+    )
+
+
+def _adjacency(codes: np.ndarray, V: np.ndarray, count: np.ndarray, tol: float,
+               bounds: tuple[float, float, float, float]) -> np.ndarray:
     pairs = _hamming_one_pairs(codes)
     if len(pairs) == 0:
         return pairs
@@ -598,14 +750,8 @@ def _adjacency(codes: np.ndarray, V: np.ndarray, count: np.ndarray, tol: float, 
         d = A1 - A0  # (m, K, 2)
         length = np.linalg.norm(d, axis=2)
         u = d / np.where(length > 0, length, 1.0)[:, :, None]
-        # distances of B's edge endpoints to A's edge lines: (m, Ka, Kb)
-        def off(Bp):
-            rel = Bp[:, None, :, :] - A0[:, :, None, :]
-            return u[:, :, None, 0] * rel[..., 1] - u[:, :, None, 1] * rel[..., 0], (
-                u[:, :, None, 0] * rel[..., 0] + u[:, :, None, 1] * rel[..., 1]
-            )
-        d0, t0 = off(B0)
-        d1, t1 = off(B1)
+        d0, t0 = _edge_offsets(B0, A0, u)
+        d1, t1 = _edge_offsets(B1, A0, u)
         collinear = (np.abs(d0) <= eps) & (np.abs(d1) <= eps)
         lo = np.maximum(0.0, np.minimum(t0, t1))
         hi = np.minimum(length[:, :, None], np.maximum(t0, t1))
@@ -620,44 +766,59 @@ def _adjacency(codes: np.ndarray, V: np.ndarray, count: np.ndarray, tol: float, 
 # Public entry points (2-D)
 # ----------------------------------------------------------------------------------------------------------
 
+_BOX_FIX = "narrow the box (bounds) or use a model with fewer or narrower hidden layers"
+_PLANE_FIX = ("count in a box with linear_regions_2d (its bounds limit the partition) or use a model with fewer "
+              "or narrower hidden layers")
+
 
 def linear_regions_2d(
-    model: nn.Module,
+    model: nn.Sequential,
     bounds: Sequence[float] = (-1.0, 1.0, -1.0, 1.0),
     plane: tuple[Any, Any, Any] | None = None,
     tol: float = TOL,
+    max_regions: int = MAX_REGIONS,
 ) -> Regions:
     """Every linear region of a ReLU / LeakyReLU MLP on a box of its 2-D input (or of a 2-D slice).
 
+    Computed in float64 whatever the model's dtype (see the module doc).
+
     Args:
         model: ``nn.Sequential(Linear, act, ..., Linear)``, activations ReLU or LeakyReLU.
-        bounds: ``(xmin, xmax, ymin, ymax)`` of the box, in the 2-D (slice) coordinates.
+        bounds: ``(xmin, xmax, ymin, ymax)`` of the box, in the 2-D (slice) coordinates: finite, ordered,
+            of magnitude at most :data:`MAX_COORDINATE`.
         plane: ``(origin, u, v)`` each ``(d_in,)``: the slice ``x = origin + s u + t v``; required when the
             input is not 2-D.
-        tol: on-line tolerance (see the module doc).
+        tol: on-line tolerance in ``[0, 1e-6]`` (see the module doc).
+        max_regions: stop with an error once the partition has more regions than this.
 
     Returns:
         :class:`Regions` (a sequence of :class:`Region`): the polygons tile the box, each has a distinct code.
 
     Raises:
-        TypeError: unsupported layers or a curved activation.
-        ValueError: non-2-D input without a plane, a box with min >= max, NaN weights.
+        TypeError: not an MLP, a curved activation, arguments of the wrong type.
+        ValueError: non-2-D input without a plane, a box with min >= max or non-finite, NaN weights or
+            tolerance, a partition past ``max_regions`` or past the memory budget (``BudgetError``).
     """
-    layers = network_layers(model)
-    E = check_plane(layers[0].W.shape[1], plane)
-    box = check_bounds(bounds)
-    partition = _partition(layers, E, _box_polygon(box), tol)
+    layers = _network_layers(model)
+    E = _check_plane(layers[0].W.shape[1], plane)
+    box = _check_bounds(bounds)
+    tol = _check_tol(tol)
+    max_regions = _check_max_regions(max_regions)
+    partition = _partition(layers, E, _box_polygon(box), tol, max_regions, "linear_regions_2d", _BOX_FIX)
     return Regions(partition, layers, E, box, tol)
 
 
-def _plane_partition(model: nn.Module, plane, tol: float) -> tuple[Partition, list[Layer], np.ndarray]:
-    layers = network_layers(model)
-    E = check_plane(layers[0].W.shape[1], plane)
-    return _partition(layers, E, PLANE_POLYGON, tol), layers, E
+def _plane_partition(model: nn.Sequential, plane: Any, tol: float, max_regions: int, caller: str) -> _Partition:
+    layers = _network_layers(model)
+    E = _check_plane(layers[0].W.shape[1], plane)
+    tol = _check_tol(tol)
+    max_regions = _check_max_regions(max_regions)
+    return _partition(layers, E, PLANE_POLYGON, tol, max_regions, caller, _PLANE_FIX)
 
 
 def count_regions_plane(
-    model: nn.Module, plane: tuple[Any, Any, Any] | None = None, tol: float = TOL
+    model: nn.Sequential, plane: tuple[Any, Any, Any] | None = None, tol: float = TOL,
+    max_regions: int = MAX_REGIONS,
 ) -> int:
     """The number of linear regions of the whole (slice) plane, unbounded regions included.
 
@@ -666,17 +827,21 @@ def count_regions_plane(
     Args:
         model: a ReLU / LeakyReLU MLP.
         plane: as in :func:`linear_regions_2d`.
-        tol: on-line tolerance.
+        tol: on-line tolerance in ``[0, 1e-6]``.
+        max_regions: stop with an error once the partition has more regions than this.
 
     Returns:
         The region count.
+
+    Raises:
+        TypeError / ValueError: as :func:`linear_regions_2d`.
     """
-    partition, _, _ = _plane_partition(model, plane, tol)
-    return len(partition.count)
+    return len(_plane_partition(model, plane, tol, max_regions, "count_regions_plane").count)
 
 
 def enclosing_bounds(
-    model: nn.Module, plane: tuple[Any, Any, Any] | None = None, margin: float = 0.1, tol: float = TOL
+    model: nn.Sequential, plane: tuple[Any, Any, Any] | None = None, margin: float = 0.1, tol: float = TOL,
+    max_regions: int = MAX_REGIONS,
 ) -> tuple[float, float, float, float]:
     """A box that contains every vertex of the whole-plane partition and meets every region.
 
@@ -686,10 +851,19 @@ def enclosing_bounds(
     meet outside it, so ``len(linear_regions_2d(model, enclosing_bounds(model)))`` equals
     ``count_regions_plane(model)`` (up to floating point on very large boxes).
 
+    Args:
+        model: a ReLU / LeakyReLU MLP.
+        plane: as in :func:`linear_regions_2d`.
+        margin: relative enlargement, a finite number >= 0.
+        tol: on-line tolerance in ``[0, 1e-6]``.
+        max_regions: as in :func:`count_regions_plane`.
+
     Returns:
         ``(xmin, xmax, ymin, ymax)``.
     """
-    partition, _, _ = _plane_partition(model, plane, tol)
+    margin = check_number(margin, "margin", low=0)
+    partition = _plane_partition(model, plane, tol, max_regions, "enclosing_bounds")
+    tol = float(tol)
     H, count = partition.H, partition.count
     valid = np.arange(H.shape[1])[None, :] < count[:, None]
     finite = valid & (H[:, :, 2] > tol)
@@ -708,7 +882,7 @@ def enclosing_bounds(
 
 @dataclass(frozen=True)
 class Regions1D:
-    """The linear pieces of a scalar-input MLP on an interval.
+    """The linear pieces of a scalar-input MLP on an interval (float64 / bool numpy arrays).
 
     Attributes:
         breakpoints: ``(r + 1,)`` increasing, first and last are the interval's ends.
@@ -728,37 +902,57 @@ class Regions1D:
         return len(self.codes)
 
 
-def linear_regions_1d(model: nn.Module, interval: Sequence[float] = (-1.0, 1.0), tol: float = 1e-12) -> Regions1D:
+def linear_regions_1d(
+    model: nn.Sequential, interval: Sequence[float] = (-1.0, 1.0), tol: float = 1e-12,
+    max_regions: int = MAX_REGIONS,
+) -> Regions1D:
     """Exact linear pieces of a scalar-input ReLU / LeakyReLU MLP on ``interval = (a, b)``.
 
     Layer by layer each piece carries the map ``z_l = alpha x + beta`` of the layer's pre-activations; each
     neuron's root ``-beta/alpha`` strictly inside a piece (by more than ``tol (b - a)``) becomes a
-    breakpoint; the new pieces read their mask at their midpoints.
+    breakpoint; the new pieces read their mask at their midpoints. Computed in float64.
+
+    Args:
+        model: a ReLU / LeakyReLU MLP with one input.
+        interval: ``(a, b)``, finite, ``a < b``.
+        tol: relative tolerance in ``[0, 1e-6]``.
+        max_regions: stop with an error once there are more pieces than this.
 
     Returns:
         :class:`Regions1D` ``(breakpoints (r+1,), codes (r, N), slopes (r, d_out), intercepts (r, d_out))``;
         it unpacks as a 4-tuple.
 
     Raises:
-        ValueError: non-scalar input, ``a >= b``, NaN weights. TypeError: curved activations.
+        ValueError: non-scalar input, ``a >= b``, NaN weights or bounds, too many pieces.
+        TypeError: curved activations, arguments of the wrong type.
     """
-    layers = network_layers(model)
+    layers = _network_layers(model)
     if layers[0].W.shape[1] != 1:
         raise ValueError(
             f"linear_regions_1d needs a scalar-input model, this one takes {layers[0].W.shape[1]} inputs; "
             "use linear_regions_2d(..., plane=...) for slices of higher-dimensional inputs."
         )
+    if isinstance(interval, (str, bytes)) or not isinstance(interval, (Sequence, Tensor, np.ndarray)):
+        raise TypeError(f"interval must be (a, b), got {type(interval).__name__}.")
     if len(interval) != 2:
         raise ValueError(f"interval must be (a, b), got {interval!r}.")
-    a, b = float(interval[0]), float(interval[1])
-    if not (math.isfinite(a) and math.isfinite(b)) or a >= b:
-        raise ValueError(f"interval {interval!r} needs finite a < b.")
+    a, b = check_number(interval[0], "interval[0]"), check_number(interval[1], "interval[1]")
+    if a >= b:
+        raise ValueError(f"interval {tuple(interval)!r} needs finite a < b.")
+    tol = _check_tol(tol)
+    max_regions = _check_max_regions(max_regions)
     eps = tol * (b - a)
     bp = np.array([a, b])
     maps = np.array([[[1.0, 0.0]]])  # (r, d, 2): h = maps[..., 0] x + maps[..., 1]
     codes = np.zeros((1, 0), dtype=bool)
-    for layer in layers[:-1]:
+    for index, layer in enumerate(layers[:-1], start=1):
+        width = layer.W.shape[0]
+        check_budget(len(bp) * width * 16 * 4, f"linear_regions_1d: the maps of hidden layer {index} "
+                     f"({len(bp) - 1:,} pieces so far)", "shorten the interval or use a narrower model")
         z = np.matmul(layer.W, maps) + np.stack([np.zeros_like(layer.b), layer.b], axis=1)  # (r, w, 2)
+        if not np.isfinite(z).all():
+            raise ValueError(f"linear_regions_1d: the pre-activations of hidden layer {index} overflow float64; "
+                             "the model's weights are too large. Rescale them.")
         alpha, beta = z[:, :, 0], z[:, :, 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             root = -beta / alpha
@@ -767,6 +961,13 @@ def linear_regions_1d(model: nn.Module, interval: Sequence[float] = (-1.0, 1.0),
         new_bp = np.unique(np.concatenate([bp, root[inside]]))
         # merge roots closer than the tolerance (roots already keep eps away from existing breakpoints)
         new_bp = new_bp[np.concatenate([[True], np.diff(new_bp) > eps])]
+        if len(new_bp) - 1 > max_regions:
+            raise ValueError(
+                f"linear_regions_1d: {len(new_bp) - 1:,} pieces at hidden layer {index}, past "
+                f"max_regions={max_regions:,}; shorten the interval, use a narrower model, or raise max_regions."
+            )
+        check_budget(len(new_bp) * width * 16 * 3, f"linear_regions_1d: the maps of hidden layer {index} "
+                     f"({len(new_bp) - 1:,} pieces)", "shorten the interval or use a narrower model")
         mid = 0.5 * (new_bp[:-1] + new_bp[1:])
         parent = np.clip(np.searchsorted(bp, mid, side="right") - 1, 0, len(bp) - 2)
         zp = z[parent]
@@ -785,6 +986,30 @@ def linear_regions_1d(model: nn.Module, interval: Sequence[float] = (-1.0, 1.0),
 # ----------------------------------------------------------------------------------------------------------
 
 
+def _binomial_sum(n: int, k: int, name: str) -> int:
+    """``sum_{i=0}^{k} C(n, i)`` (``2^n`` when ``k >= n``), exactly."""
+    if k >= n:
+        return 1 << n
+    if k > MAX_TERMS:
+        raise ValueError(f"{name}: the bound sums {k + 1:,} binomial terms (integers of up to ~{n:,} bits); keep "
+                         f"the dimension at most {MAX_TERMS:,}, or estimate it on a log scale.")
+    total = term = 1
+    for i in range(1, k + 1):
+        term = term * (n - i + 1) // i
+        total += term
+    return total
+
+
+def _check_widths(hidden_widths: Any, name: str = "hidden_widths") -> list[int]:
+    if isinstance(hidden_widths, (str, bytes)) or not isinstance(hidden_widths, Sequence):
+        raise TypeError(f"{name} must be a list of hidden-layer widths such as [16, 16], "
+                        f"got {type(hidden_widths).__name__}.")
+    widths = [check_int(w, f"{name}[{i}]", low=1) for i, w in enumerate(hidden_widths)]
+    if not widths:
+        raise ValueError(f"{name} is empty; pass at least one hidden-layer width.")
+    return widths
+
+
 def zaslavsky(n: int, d: int, through_origin: bool = False) -> int:
     """Regions of ``n`` hyperplanes in general position in ``R^d`` (Zaslavsky's theorem).
 
@@ -792,16 +1017,24 @@ def zaslavsky(n: int, d: int, through_origin: bool = False) -> int:
     arrangement (every hyperplane through the origin, i.e. no biases). Both equal ``2^n`` when ``n <= d``.
     For 5 neurons: d=1: 6 (2), d=2: 16 (10), d=3: 26 (22), d=4: 31 (30), d>=5: 32 (32).
 
+    Args:
+        n: hyperplanes, an integer >= 0.
+        d: dimension, an integer >= 1.
+        through_origin: whether the arrangement is central.
+
     Raises:
-        ValueError: ``n < 0`` or ``d < 1``.
+        TypeError: non-integer ``n`` or ``d``, non-bool ``through_origin``.
+        ValueError: ``n < 0`` or ``d < 1``, or a sum of more than :data:`MAX_TERMS` terms.
     """
-    if n < 0 or d < 1:
-        raise ValueError(f"zaslavsky needs n >= 0 hyperplanes and dimension d >= 1, got n={n}, d={d}.")
+    n = check_int(n, "n", low=0)
+    d = check_int(d, "d", low=1)
+    if not isinstance(through_origin, (bool, np.bool_)):
+        raise TypeError(f"through_origin must be True or False, got {through_origin!r}.")
     if through_origin:
         if n == 0:
             return 1
-        return 2 * sum(math.comb(n - 1, i) for i in range(d))
-    return sum(math.comb(n, i) for i in range(d + 1))
+        return 2 * _binomial_sum(n - 1, d - 1, "zaslavsky")
+    return _binomial_sum(n, d, "zaslavsky")
 
 
 def montufar_lower_bound(hidden_widths: Sequence[int], d_in: int) -> int:
@@ -811,15 +1044,17 @@ def montufar_lower_bound(hidden_widths: Sequence[int], d_in: int) -> int:
     widths ``n_1, ..., n_L`` (each ``>= n_0``): some network of this shape has at least this many regions.
 
     Raises:
-        ValueError: empty widths or a width below ``d_in``.
+        TypeError: non-integer widths or ``d_in``.
+        ValueError: empty widths, a width below ``d_in``, ``d_in < 1``.
     """
-    widths = [int(w) for w in hidden_widths]
-    if not widths or d_in < 1 or min(widths) < d_in:
+    d_in = check_int(d_in, "d_in", low=1)
+    widths = _check_widths(hidden_widths)
+    if min(widths) < d_in:
         raise ValueError(f"montufar_lower_bound needs hidden widths >= d_in={d_in}, got {widths}.")
     product = 1
     for n_l in widths[:-1]:
         product *= (n_l // d_in) ** d_in
-    return product * sum(math.comb(widths[-1], j) for j in range(d_in + 1))
+    return product * _binomial_sum(widths[-1], d_in, "montufar_lower_bound")
 
 
 def deep_upper_bound(hidden_widths: Sequence[int], d_in: int) -> int:
@@ -827,76 +1062,133 @@ def deep_upper_bound(hidden_widths: Sequence[int], d_in: int) -> int:
 
     ``prod_l sum_{j=0}^{d_l} C(n_l, j)`` with ``d_l = min(n_0, n_1, ..., n_{l-1})``: each region of the
     first ``l-1`` layers is cut by ``n_l`` hyperplanes living in (at most) ``d_l`` dimensions.
+
+    Raises:
+        TypeError: non-integer widths or ``d_in``.
+        ValueError: empty or non-positive widths, ``d_in < 1``.
     """
-    widths = [int(w) for w in hidden_widths]
-    if not widths or d_in < 1 or min(widths) < 1:
-        raise ValueError(f"deep_upper_bound needs positive widths and d_in >= 1, got {widths}, {d_in}.")
+    d_in = check_int(d_in, "d_in", low=1)
+    widths = _check_widths(hidden_widths)
     bound, dim = 1, d_in
     for n_l in widths:
-        bound *= sum(math.comb(n_l, j) for j in range(dim + 1))
+        bound *= _binomial_sum(n_l, dim, "deep_upper_bound")
         dim = min(dim, n_l)
     return bound
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Local complexity and decision-boundary regions
+# Local complexity
 # ----------------------------------------------------------------------------------------------------------
 
 
 def local_complexity(
-    model: nn.Module, x: Any, radius: float, n_directions: int | None = None, seed: int = 0
-) -> np.ndarray:
+    model: nn.Sequential,
+    x: Tensor,
+    radius: float,
+    n_directions: int | None = None,
+    generator: torch.Generator | None = None,
+    directions: Tensor | None = None,
+) -> Tensor:
     """Local complexity (Humayun, Balestriero, Baraniuk 2024): neurons whose sign changes near each point.
 
-    Around each point ``x_i`` take ``P`` random orthonormal directions ``v_p`` and the cross-polytope with
+    Around each point ``x_i`` take ``P`` orthonormal directions ``v_p`` and the cross-polytope with
     vertices ``x_i +/- radius v_p``; a hidden neuron counts if its pre-activation sign is not the same at all
     ``2P`` vertices (deeper layers evaluated by a forward pass at the vertices: exact for the first layer,
-    an approximation deeper). The count is summed over layers.
+    an approximation deeper). The count is summed over layers. Signs are evaluated in float64 whatever the
+    model's dtype; the points are processed in chunks within the memory budget.
 
     Args:
         model: a ReLU / LeakyReLU MLP.
-        x: ``(n, d_in)`` points.
-        radius: the cross-polytope radius.
-        n_directions: ``P`` (default ``d_in``, at most ``d_in``).
-        seed: seed of the random directions.
+        x: ``(n, d_in)`` float points.
+        radius: the cross-polytope radius, a finite number > 0.
+        n_directions: ``P`` in ``[1, d_in]`` (default ``d_in``) when the directions are drawn.
+        generator: the random source of the drawn directions (``None``: a fresh generator with torch's
+            default seed): the Q factor of a standard normal ``(d_in, P)`` matrix.
+        directions: ``(P, d_in)`` orthonormal rows to use instead of drawing them (then ``n_directions``
+            and ``generator`` must be ``None``).
 
     Returns:
-        ``(n,)`` int counts (average them for the paper's LC).
+        int64 ``(n,)`` counts (average them for the paper's LC).
+
+    Raises:
+        TypeError / ValueError: bad model, points, radius, direction count or directions (not orthonormal).
     """
-    layers = network_layers(model)
+    layers = _network_layers(model)
     d_in = layers[0].W.shape[1]
-    x = np.asarray(torch.as_tensor(x).detach().cpu().double(), dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != d_in:
-        raise ValueError(f"x must have shape (n, {d_in}), got {x.shape}.")
-    if not radius > 0:
-        raise ValueError(f"radius must be > 0, got {radius}.")
-    P = d_in if n_directions is None else int(n_directions)
-    if not 1 <= P <= d_in:
-        raise ValueError(f"n_directions must lie in [1, {d_in}], got {P}.")
-    rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.standard_normal((d_in, P)))
-    offsets = radius * np.concatenate([q.T, -q.T], axis=0)  # (2P, d_in)
-    pts = (x[:, None, :] + offsets[None]).reshape(-1, d_in)
-    h = pts
-    total = np.zeros(len(x), dtype=np.int64)
-    for layer in layers[:-1]:
-        z = h @ layer.W.T + layer.b
-        s = (z > 0).reshape(len(x), 2 * P, -1)
-        total += (s.any(axis=1) & ~s.all(axis=1)).sum(axis=1)
-        h = np.where(z > 0, z, layer.negative_slope * z)
-    return total
+    pts = _points(x, "x", d_in)
+    radius = check_number(radius, "radius", low=0, low_open=True)
+    if directions is not None:
+        if n_directions is not None or generator is not None:
+            raise ValueError("pass either directions or (n_directions, generator), not both.")
+        q_t = check_tensor(_as_tensor(directions, "directions"), "directions", dims=2, kind="float")
+        if q_t.shape[1] != d_in or not 1 <= q_t.shape[0] <= d_in:
+            raise ValueError(f"directions has shape {tuple(q_t.shape)}; expected (P, {d_in}) with 1 <= P <= {d_in}.")
+        q_t = q_t.detach().cpu().double().numpy()
+        if not np.allclose(q_t @ q_t.T, np.eye(len(q_t)), atol=1e-6):
+            raise ValueError("directions must have orthonormal rows (e.g. the Q factor of a QR decomposition, "
+                             "transposed).")
+    else:
+        P = d_in if n_directions is None else check_int(n_directions, "n_directions")
+        if not 1 <= P <= d_in:
+            raise ValueError(f"n_directions must lie in [1, {d_in}] (the input dimension), got {P}.")
+        generator = check_generator(generator) or torch.Generator()
+        gaussian = torch.randn(d_in, P, generator=generator, dtype=torch.float64)
+        q_t = torch.linalg.qr(gaussian)[0].T.numpy()
+    P = len(q_t)
+    offsets = radius * np.concatenate([q_t, -q_t], axis=0)  # (2P, d_in)
+    total = np.zeros(len(pts), dtype=np.int64)
+    size = chunk_rows(2 * P * _row_bytes(layers), len(pts))
+    for start in range(0, len(pts), size):
+        chunk = pts[start : start + size]
+        h = (chunk[:, None, :] + offsets[None]).reshape(-1, d_in)
+        for layer in layers[:-1]:
+            z = h @ layer.W.T + layer.b
+            if not np.isfinite(z).all():
+                raise ValueError("local_complexity: the model's pre-activations overflow float64 near x; rescale "
+                                 "its weights (or x).")
+            s = (z > 0).reshape(len(chunk), 2 * P, -1)
+            total[start : start + size] += (s.any(axis=1) & ~s.all(axis=1)).sum(axis=1)
+            h = np.where(z > 0, z, layer.negative_slope * z)
+    return torch.from_numpy(total)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Decision boundaries and statistics of a partition
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _check_regions(regions: Any) -> Regions:
+    if not isinstance(regions, Regions):
+        raise TypeError(f"regions must be the Regions returned by linear_regions_2d, got {type(regions).__name__}.")
+    return regions
+
+
+def _check_output(regions: Regions, output: Any) -> tuple[int, int | None]:
+    """``output``: an output unit ``i`` or a pair ``(i, j)`` of distinct units, within ``[0, d_out)``."""
+    d_out = regions.A.shape[1]
+    if isinstance(output, tuple):
+        if len(output) != 2:
+            raise ValueError(f"output must be an int or a pair (i, j), got {output!r}.")
+        i, j = (check_int(o, "output", low=0, high=d_out - 1) for o in output)
+        if i == j:
+            raise ValueError(f"output=({i}, {j}) compares a unit with itself (f_i - f_i = 0); pick two units.")
+        return i, j
+    return check_int(output, "output", low=0, high=d_out - 1), None
 
 
 def output_line(regions: Regions, output: int | tuple[int, int] = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-region affine map of one output (``int``) or of a logit difference ``f_i - f_j`` (``(i, j)``).
 
     Returns:
-        ``(A (R, 2), c (R,))``.
+        ``(A (R, 2), c (R,))`` float64: the chosen output is ``A (s, t) + c`` on each region.
+
+    Raises:
+        TypeError / ValueError: not a :class:`Regions`, an output unit out of ``[0, d_out)``.
     """
-    if isinstance(output, tuple):
-        i, j = output
+    i, j = _check_output(_check_regions(regions), output)
+    if j is not None:
         return regions.A[:, i] - regions.A[:, j], regions.c[:, i] - regions.c[:, j]
-    return regions.A[:, output], regions.c[:, output]
+    return regions.A[:, i], regions.c[:, i]
 
 
 def boundary_regions(regions: Regions, output: int | tuple[int, int] = 0, threshold: float = 0.0) -> np.ndarray:
@@ -908,22 +1200,58 @@ def boundary_regions(regions: Regions, output: int | tuple[int, int] = 0, thresh
 
     Returns:
         ``(R,)`` bool.
+
+    Raises:
+        TypeError / ValueError: not a :class:`Regions`, a bad output, a non-finite threshold.
     """
-    V, count = regions.vertex_array, regions.counts
     A, c = output_line(regions, output)
+    threshold = check_number(threshold, "threshold")
+    V, count = regions.vertex_array, regions.counts
     values = np.einsum("rkd,rd->rk", V, A) + c[:, None] - threshold
     valid = np.arange(V.shape[1])[None, :] < count[:, None]
     return ((values > 0) & valid).any(axis=1) & ((values < 0) & valid).any(axis=1)
 
 
-def region_summary(regions: Regions, points: Any | None = None) -> dict[str, Any]:
-    """Headline statistics of a partition: count, areas, adjacency degree and (optionally) data occupancy.
+def decision_boundary(
+    regions: Regions, output: int | tuple[int, int] = 0, threshold: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact decision boundary ``f_output = threshold`` as straight segments, one per crossed region.
 
     Returns:
-        ``{"regions", "area_min", "area_median", "area_max", "edges", "mean_degree"}`` plus, with
-        ``points: (p, 2)``, ``"with_data"`` (regions holding >= 1 point), ``"max_per_region"`` and
-        ``"singletons"`` (regions holding exactly one point).
+        ``(segments (m, 2, 2), region (m,))``: each segment's end points (float64) and the region it
+        crosses (int64).
+
+    Raises:
+        TypeError / ValueError: as :func:`boundary_regions`.
     """
+    crossed = np.nonzero(boundary_regions(regions, output, threshold))[0]
+    A, c = output_line(regions, output)
+    threshold = float(threshold)
+    segments = np.zeros((len(crossed), 2, 2))
+    for row, i in enumerate(crossed):  # one small polygon per crossed region: clarity over speed
+        v = regions.vertex_array[i, : regions.counts[i]]
+        f = v @ A[i] + c[i] - threshold
+        fn, vn = np.roll(f, -1), np.roll(v, -1, axis=0)
+        hit = (f > 0) != (fn > 0)
+        t = f[hit] / (f[hit] - fn[hit])
+        pts = v[hit] + t[:, None] * (vn[hit] - v[hit])
+        segments[row] = pts[:2] if len(pts) >= 2 else np.stack([pts[0], pts[0]])
+    return segments, crossed
+
+
+def region_summary(regions: Regions, x: Any | None = None) -> dict[str, Any]:
+    """Headline statistics of a partition: count, areas, adjacency degree and (optionally) data occupancy.
+
+    Args:
+        regions: from :func:`linear_regions_2d`.
+        x: optional ``(p, 2)`` data points.
+
+    Returns:
+        ``{"regions", "area_min", "area_median", "area_max", "edges", "mean_degree"}`` plus, with ``x``,
+        ``"with_data"`` (regions holding >= 1 point), ``"max_per_region"`` and ``"singletons"`` (regions
+        holding exactly one point).
+    """
+    _check_regions(regions)
     areas = regions.areas
     edges = regions.adjacency()
     out: dict[str, Any] = {
@@ -934,8 +1262,8 @@ def region_summary(regions: Regions, points: Any | None = None) -> dict[str, Any
         "edges": int(len(edges)),
         "mean_degree": float(2 * len(edges) / max(len(regions), 1)),
     }
-    if points is not None:
-        counts = regions.data_counts(points)
+    if x is not None:
+        counts = regions.data_counts(x)
         out.update(
             with_data=int((counts > 0).sum()),
             max_per_region=int(counts.max()),
@@ -944,14 +1272,83 @@ def region_summary(regions: Regions, points: Any | None = None) -> dict[str, Any
     return out
 
 
-def grid_code_count(model: nn.Module, bounds: Sequence[float], resolution: int, plane=None) -> int:
-    """Distinct codes seen on a ``resolution x resolution`` grid of the box (a lower bound on the regions)."""
-    layers = network_layers(model)
-    E = check_plane(layers[0].W.shape[1], plane)
-    xmin, xmax, ymin, ymax = check_bounds(bounds)
-    s, t = np.meshgrid(np.linspace(xmin, xmax, resolution), np.linspace(ymin, ymax, resolution))
-    code, _ = forward_codes(layers, E, np.stack([s.ravel(), t.ravel()], axis=1))
-    return len(np.unique(np.packbits(code, axis=1), axis=0))
+def code_statistics(code: Tensor, labels: Tensor | None = None) -> dict[str, Any]:
+    """How a set of inputs spreads over hash codes (one code = one activation region).
+
+    Args:
+        code: ``(n, N)`` bool (or 0/1 integer) codes, e.g. from :func:`mlpgeo.patterns.codes`.
+        labels: optional ``(n,)`` integer class labels.
+
+    Returns:
+        ``{"n", "bits" (N; 2^N codes are possible), "distinct", "max_per_code", "codes_single"
+        (share of used codes holding exactly one input), "inputs_alone" (share of inputs alone in their
+        code)}`` plus, with labels, ``"mixed_codes"`` (share of used codes holding > 1 class) and
+        ``"inputs_in_mixed"`` (share of inputs in such codes).
+
+    Raises:
+        TypeError: codes that are not bool / 0-1 integers, non-integer labels.
+        ValueError: wrong shapes, empty codes, labels of another length.
+    """
+    code = check_tensor(code, "code", dims=2, kind="binary").detach().cpu().bool().numpy()
+    packed = np.packbits(code, axis=1)
+    _, inverse, counts = np.unique(packed, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    out: dict[str, Any] = {
+        "n": int(len(code)),
+        "bits": int(code.shape[1]),
+        "distinct": int(len(counts)),
+        "max_per_code": int(counts.max()),
+        "codes_single": float((counts == 1).mean()),
+        "inputs_alone": float((counts[inverse] == 1).mean()),
+    }
+    if labels is not None:
+        labels = check_tensor(labels, "labels", dims=1, kind="int")
+        if len(labels) != len(code):
+            raise ValueError(f"labels has {len(labels)} entries but code has {len(code)} rows; they must match.")
+        labels = labels.detach().cpu().numpy().astype(np.int64)
+        pairs = np.unique(np.stack([inverse, labels], axis=1), axis=0)
+        classes_per_code = np.bincount(pairs[:, 0], minlength=len(counts))
+        mixed = classes_per_code > 1
+        out.update(mixed_codes=float(mixed.mean()), inputs_in_mixed=float(mixed[inverse].mean()))
+    return out
+
+
+def grid_code_count(model: nn.Sequential, bounds: Sequence[float], resolution: int, plane: Any = None) -> int:
+    """Distinct codes seen on a ``resolution x resolution`` grid of the box (a lower bound on the regions).
+
+    The grid is evaluated in float64, in chunks of rows within the memory budget.
+
+    Args:
+        model: a ReLU / LeakyReLU MLP.
+        bounds: ``(xmin, xmax, ymin, ymax)`` (as in :func:`linear_regions_2d`).
+        resolution: grid points per axis, an integer in ``[2, 10000]`` (at most :data:`MAX_GRID_POINTS`
+            points in all).
+        plane: as in :func:`linear_regions_2d`.
+
+    Returns:
+        The number of distinct codes.
+
+    Raises:
+        TypeError / ValueError: bad model, box, plane or resolution (too large: the message names the grid size).
+    """
+    layers = _network_layers(model)
+    E = _check_plane(layers[0].W.shape[1], plane)
+    xmin, xmax, ymin, ymax = _check_bounds(bounds)
+    resolution = check_int(resolution, "resolution", low=2)
+    if resolution**2 > MAX_GRID_POINTS:
+        raise ValueError(
+            f"resolution={resolution} means {resolution**2:,} grid points, over the {MAX_GRID_POINTS:,} this "
+            f"function evaluates; lower resolution (at most {math.isqrt(MAX_GRID_POINTS):,}), or count the "
+            "regions exactly with linear_regions_2d."
+        )
+    s_axis, t_axis = np.linspace(xmin, xmax, resolution), np.linspace(ymin, ymax, resolution)
+    rows = chunk_rows(resolution * _row_bytes(layers), resolution)
+    seen = []
+    for start in range(0, resolution, rows):
+        s, t = np.meshgrid(s_axis, t_axis[start : start + rows])
+        code, _ = _forward_codes(layers, E, np.stack([s.ravel(), t.ravel()], axis=1))
+        seen.append(np.unique(np.packbits(code, axis=1), axis=0))
+    return len(np.unique(np.concatenate(seen), axis=0))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -962,34 +1359,38 @@ def grid_code_count(model: nn.Module, bounds: Sequence[float], resolution: int, 
 def plot_regions(
     regions: Regions,
     ax: Any = None,
-    values: np.ndarray | None = None,
+    values: Any = None,
     cmap: str = "tab20",
     edgecolor: str = "white",
     linewidth: float = 0.4,
     labels: bool = False,
-    seed: int = 0,
+    generator: torch.Generator | None = None,
 ) -> Any:
     """Draw the regions as filled polygons.
 
     Args:
         regions: from :func:`linear_regions_2d`.
         ax: matplotlib axes (a new figure if ``None``).
-        values: ``(R,)`` numbers to colour by (default: a random colour per region, seeded).
+        values: ``(R,)`` finite numbers to colour by (default: a random colour per region).
         cmap: colormap name. edgecolor, linewidth: region borders.
         labels: write each region's code (as a bit string) at its centroid (small partitions only).
-        seed: seed of the random colours.
+        generator: the random source of the default colours (``None``: torch's default seed).
 
     Returns:
         The axes.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
-
+    _check_regions(regions)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     polys = [regions.vertex_array[i, : regions.counts[i]] for i in range(len(regions))]
     if values is None:
-        values = np.random.default_rng(seed).permutation(len(regions)) % 20
+        generator = check_generator(generator) or torch.Generator()
+        values = torch.randperm(len(regions), generator=generator).numpy() % 20
+    else:
+        values = check_tensor(_as_tensor(values, "values"), "values", dims=1, kind="any")
+        values = values.detach().cpu().double().numpy()
+        if len(values) != len(regions):
+            raise ValueError(f"values has {len(values)} entries; pass one per region ({len(regions)}).")
     collection = PolyCollection(polys, array=np.asarray(values, dtype=float), cmap=cmap,
                                 edgecolors=edgecolor, linewidths=linewidth,
                                 antialiaseds=False)  # crisp fills: the PNG compresses several times better
@@ -1006,11 +1407,12 @@ def plot_regions(
     return ax
 
 
-def plot_lines(model: nn.Module, bounds: Sequence[float], ax: Any = None, layer: int = 1, **kwargs: Any) -> Any:
+def plot_lines(model: nn.Sequential, bounds: Sequence[float], ax: Any = None, layer: int = 1, **kwargs: Any) -> Any:
     """Draw the lines ``w_j . x + b_j = 0`` of the neurons of one hidden layer acting on the 2-D input.
 
     Only the first hidden layer's neurons are straight lines of the input (deeper neurons bend at every
     earlier line: draw them with :func:`plot_regions`); ``layer`` must be 1 (hidden layers are 1-based).
+    Neurons with a zero weight vector have no line and are skipped.
 
     Args:
         model: a ReLU MLP with a 2-D input.
@@ -1025,24 +1427,26 @@ def plot_lines(model: nn.Module, bounds: Sequence[float], ax: Any = None, layer:
     Raises:
         ValueError: ``layer`` other than 1, or an input that is not 2-D.
     """
-    import matplotlib.pyplot as plt
-
-    if layer != 1:
+    if isinstance(layer, bool) or layer != 1:
         raise ValueError(
             f"only the first hidden layer's neurons are straight lines of the input; use layer=1 "
             f"(hidden layers are 1-based), got layer={layer!r}."
         )
-    layers = network_layers(model)
+    layers = _network_layers(model)
     if layers[0].W.shape[1] != 2:
         raise ValueError("plot_lines needs a 2-D input.")
+    if len(layers) < 2:
+        raise ValueError("the model has no hidden layer: there are no neuron lines to draw.")
+    xmin, xmax, ymin, ymax = _check_bounds(bounds)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
-    xmin, xmax, ymin, ymax = check_bounds(bounds)
     W, b = layers[0].W, layers[0].b
     kwargs.setdefault("color", "black")
     kwargs.setdefault("linewidth", 1.0)
     for j in range(len(b)):
         w0, w1 = W[j]
+        if w0 == 0 and w1 == 0:
+            continue
         if abs(w1) > abs(w0):
             xs = np.array([xmin, xmax])
             ys = -(w0 * xs + b[j]) / w1
@@ -1055,378 +1459,21 @@ def plot_lines(model: nn.Module, bounds: Sequence[float], ax: Any = None, layer:
     return ax
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Statistics used by the hashing report
-# ----------------------------------------------------------------------------------------------------------
-
-
-def code_statistics(code: Any, labels: Any | None = None) -> dict[str, Any]:
-    """How a set of inputs spreads over hash codes (one code = one activation region).
-
-    Args:
-        code: ``(n, N)`` bool codes (tensor or array), e.g. from ``patterns.concat_codes``.
-        labels: optional ``(n,)`` class labels.
-
-    Returns:
-        ``{"n", "bits" (N; 2^N codes are possible), "distinct", "max_per_code", "codes_single"
-        (share of used codes holding exactly one input), "inputs_alone" (share of inputs alone in their
-        code)}`` plus, with labels, ``"mixed_codes"`` (share of used codes holding > 1 class) and
-        ``"inputs_in_mixed"`` (share of inputs in such codes).
-    """
-    code = np.asarray(torch.as_tensor(code).detach().cpu().numpy(), dtype=bool)
-    if code.ndim != 2:
-        raise ValueError(f"code must be (n, N) bool, got shape {code.shape}.")
-    packed = np.packbits(code, axis=1)
-    _, inverse, counts = np.unique(packed, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    out: dict[str, Any] = {
-        "n": int(len(code)),
-        "bits": int(code.shape[1]),
-        "distinct": int(len(counts)),
-        "max_per_code": int(counts.max()),
-        "codes_single": float((counts == 1).mean()),
-        "inputs_alone": float((counts[inverse] == 1).mean()),
-    }
-    if labels is not None:
-        labels = np.asarray(torch.as_tensor(labels).detach().cpu().numpy()).ravel()
-        if len(labels) != len(code):
-            raise ValueError(f"labels has {len(labels)} entries but code has {len(code)} rows.")
-        pairs = np.unique(np.stack([inverse, labels.astype(np.int64)], axis=1), axis=0)
-        classes_per_code = np.bincount(pairs[:, 0], minlength=len(counts))
-        mixed = classes_per_code > 1
-        out.update(mixed_codes=float(mixed.mean()), inputs_in_mixed=float(mixed[inverse].mean()))
-    return out
-
-
-def decision_boundary(
-    regions: Regions, output: int | tuple[int, int] = 0, threshold: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """The exact decision boundary ``f_output = threshold`` as straight segments, one per crossed region.
-
-    Returns:
-        ``(segments (m, 2, 2), region (m,))``: each segment's end points and the region it crosses.
-    """
-    crossed = np.nonzero(boundary_regions(regions, output, threshold))[0]
-    A, c = output_line(regions, output)
-    segments = np.zeros((len(crossed), 2, 2))
-    for row, i in enumerate(crossed):  # a few hundred regions at most: clarity over speed
-        v = regions.vertex_array[i, : regions.counts[i]]
-        f = v @ A[i] + c[i] - threshold
-        fn, vn = np.roll(f, -1), np.roll(v, -1, axis=0)
-        hit = (f > 0) != (fn > 0)
-        t = f[hit] / (f[hit] - fn[hit])
-        pts = v[hit] + t[:, None] * (vn[hit] - v[hit])
-        segments[row] = pts[:2] if len(pts) >= 2 else np.stack([pts[0], pts[0]])
-    return segments, crossed
-
-
-def partition_trajectory(
-    model: nn.Module,
-    snapshots: Sequence[tuple[int, dict[str, torch.Tensor]]],
-    x: Any,
-    bounds: Sequence[float],
-    radius: float,
-    output: int = 0,
-    threshold: float = 0.0,
-) -> dict[str, list[float]]:
-    """Partition statistics along training snapshots of one 2-D network.
-
-    Args:
-        model: a network of the snapshots' architecture (its weights are not changed).
-        snapshots: ``(epoch, state_dict)`` pairs (``History.snapshots``).
-        x: ``(n, 2)`` data.
-        bounds: the box ``(xmin, xmax, ymin, ymax)``.
-        radius: local-complexity radius.
-        output: the output unit whose level set ``f_output = threshold`` is the decision boundary.
-        threshold: the level (0 for a single logit; for two logits pass a model whose output 0 is their
-            difference).
-
-    Returns:
-        Lists over snapshots: ``"epoch"``, ``"regions"``, ``"regions_with_data"``, ``"boundary_regions"``
-        (regions the decision boundary crosses), ``"boundary_length"``, ``"boundary_density"`` (crossed
-        regions per unit boundary length), ``"lc_data"`` (mean local complexity at the data),
-        ``"lc_boundary"`` (at the boundary segments' midpoints), ``"angle"`` / ``"shift"`` (mean rotation in
-        degrees and mean absolute offset change of the first layer's lines since the previous snapshot),
-        ``"same_code"`` (share of the data keeping its code since the previous snapshot) and ``"map_change"``
-        (mean |output change| of those points over their mean |output|: the maps moving inside regions).
-    """
-    import copy
-
-    from mlpgeo.lora import hyperplane_motion, map_change
-
-    keys = ["epoch", "regions", "regions_with_data", "boundary_regions", "boundary_length", "boundary_density",
-            "lc_data", "lc_boundary", "angle", "shift", "same_code", "map_change"]
-    out: dict[str, list[float]] = {k: [] for k in keys}
-    previous = None
-    for epoch, state in snapshots:
-        net = copy.deepcopy(model)
-        net.load_state_dict(state)
-        regions = linear_regions_2d(net, bounds)
-        segments, _ = decision_boundary(regions, output, threshold)
-        length = float(np.linalg.norm(segments[:, 1] - segments[:, 0], axis=1).sum())
-        mids = segments.mean(axis=1)
-        out["epoch"].append(epoch)
-        out["regions"].append(len(regions))
-        out["regions_with_data"].append(int((regions.data_counts(x) > 0).sum()))
-        out["boundary_regions"].append(len(segments))
-        out["boundary_length"].append(length)
-        out["boundary_density"].append(len(segments) / length if length > 0 else float("nan"))
-        out["lc_data"].append(float(local_complexity(net, x, radius).mean()))
-        out["lc_boundary"].append(float(local_complexity(net, mids, radius).mean()) if len(mids) else float("nan"))
-        if previous is None:
-            out["angle"].append(0.0)
-            out["shift"].append(0.0)
-            out["same_code"].append(1.0)
-            out["map_change"].append(0.0)
-        else:
-            motion = hyperplane_motion(previous, net, layer=1)
-            out["angle"].append(float(np.degrees(motion["angle"]).mean()))
-            out["shift"].append(float(np.abs(motion["shift"]).mean()))
-            change = map_change(previous, net, torch.as_tensor(x, dtype=torch.float32))
-            out["same_code"].append(change["same_code"])
-            out["map_change"].append(change["output_change"] / change["output_scale"]
-                                     if change["same_code"] > 0 else float("nan"))
-        previous = net
-    return out
-
-
 def plot_boundary(
     regions: Regions, ax: Any = None, output: int | tuple[int, int] = 0, threshold: float = 0.0, **kwargs: Any
 ) -> Any:
-    """Draw the exact decision boundary ``f_output = threshold`` (one straight segment per crossed region)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
+    """Draw the exact decision boundary ``f_output = threshold`` (one straight segment per crossed region).
 
+    Returns:
+        The Axes.
+    """
+    segments, _ = decision_boundary(regions, output, threshold)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
-    segments, _ = decision_boundary(regions, output, threshold)
     kwargs.setdefault("colors", "black")
     kwargs.setdefault("linewidths", 1.8)
     ax.add_collection(LineCollection(segments, **kwargs))
     return ax
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Experiments of the hashing report (one function per experiment; the notebook only calls and plots)
-# ----------------------------------------------------------------------------------------------------------
-
-
-def mean_over_seeds(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """Per-key mean of a list of per-seed result dicts (all with the same numeric keys).
-
-    Args:
-        runs: one dict per seed.
-
-    Returns:
-        ``{key: mean over seeds}``.
-    """
-    return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
-
-
-def summarize_runs(runs: Sequence[dict[str, Any]], keys: Sequence[str] | None = None) -> dict[str, Any]:
-    """``report.summarize`` (mean, std, n, values) of each key over a list of per-seed result dicts.
-
-    Args:
-        runs: one dict per seed.
-        keys: the keys to summarise (default: all keys of the first run).
-
-    Returns:
-        ``{key: summarize([run[key] for run in runs])}``.
-    """
-    from mlpgeo.report import summarize
-
-    return {k: summarize([r[k] for r in runs]) for k in (keys if keys is not None else runs[0])}
-
-
-def _train_quietly(model: nn.Module, x: torch.Tensor, y: torch.Tensor, **kwargs: Any) -> Any:
-    from mlpgeo.models import train
-
-    return train(model, x, y, progress=False, **kwargs)
-
-
-def toy_hash_experiment(seed: int, bounds: Sequence[float]) -> dict[str, Any]:
-    """Section 1: a ``2 -> 5 -> 2`` ReLU network trained on two moons (300 points, noise 0.1; Adam, lr 0.02,
-    300 full-batch epochs), with its exact regions.
-
-    Args:
-        seed: seed of the data and of the initialisation.
-        bounds: the box ``(xmin, xmax, ymin, ymax)`` in which regions are counted.
-
-    Returns:
-        ``{"seed", "model", "x" (300, 2), "y" (300,), "regions"`` (:class:`Regions` in the box), ``"plane"``
-        (whole-plane count), ``"box"`` (count in the box), ``"with_data"`` (box regions holding a point),
-        ``"acc"`` (training accuracy)``}``.
-    """
-    from mlpgeo import data, models
-
-    x, y = data.two_moons(300, noise=0.1, seed=seed)
-    model = models.mlp([2, 5, 2], seed=seed)
-    _train_quietly(model, x, y, lr=2e-2, epochs=300)
-    box_regions = linear_regions_2d(model, bounds)
-    summary = region_summary(box_regions, x)
-    return dict(seed=seed, model=model, x=x, y=y, regions=box_regions, plane=count_regions_plane(model),
-                box=summary["regions"], with_data=summary["with_data"], acc=models.accuracy(model, x, y))
-
-
-def all_sign_codes(width: int, seed: int) -> int:
-    """Distinct codes of a random square ReLU layer ``width -> width`` on ``2^width`` inputs chosen to realise
-    every sign pattern.
-
-    For ``z = W x + b`` with ``W`` invertible, ``x_t = W^{-1} (t - b)`` has pre-activation ``t``; taking
-    ``t`` over ``{-1, 1}^width`` gives every code once, so the result is ``2^width`` (all codes are
-    possible once the input dimension is at least the width).
-
-    Args:
-        width: neurons (= input dimension).
-        seed: seed of the layer ``models.mlp([width, width, 1], seed=seed)``.
-
-    Returns:
-        The number of distinct codes the network assigns to the ``2^width`` inputs.
-    """
-    from mlpgeo import models, patterns
-
-    layer = models.mlp([width, width, 1], seed=seed)
-    W, b = layer[0].weight.detach().double(), layer[0].bias.detach().double()
-    t = torch.tensor(list(np.ndindex(*(2,) * width)), dtype=torch.float64) * 2 - 1
-    z = torch.linalg.solve(W, (t - b).T).T.float()
-    return code_statistics(patterns.concat_codes(patterns.activation_patterns(layer, z)))["distinct"]
-
-
-def mnist_code_experiment(
-    widths: Sequence[int], seed: int, train_set: tuple[torch.Tensor, torch.Tensor],
-    test_set: tuple[torch.Tensor, torch.Tensor], epochs: int,
-) -> dict[str, Any]:
-    """Section 2: train one MNIST MLP (Adam, lr 1e-3, batch 128) and hash its training set.
-
-    Args:
-        widths: layer widths, e.g. ``[784, 64, 10]``.
-        seed: seed of the initialisation and of the batch order.
-        train_set: ``(x (n, 784), y (n,))`` training digits.
-        test_set: ``(x, y)`` test digits.
-        epochs: training epochs.
-
-    Returns:
-        :func:`code_statistics` of the training codes (with labels) plus ``"test_acc"`` and ``"log2_upper"``
-        (log2 of :func:`deep_upper_bound` for the hidden widths).
-    """
-    from mlpgeo import models, patterns
-
-    x_tr, y_tr = train_set
-    model = models.mlp(list(widths), seed=seed)
-    _train_quietly(model, x_tr, y_tr, epochs=epochs, batch_size=128, seed=seed)
-    stats = code_statistics(patterns.concat_codes(patterns.activation_patterns(model, x_tr)), y_tr)
-    stats["test_acc"] = models.accuracy(model, *test_set)
-    stats["log2_upper"] = math.log2(deep_upper_bound(list(widths[1:-1]), widths[0]))
-    return stats
-
-
-def depth_experiment(
-    seed: int, hidden: Sequence[int], bounds: Sequence[float], epochs: int
-) -> tuple[dict[str, float], nn.Module, torch.Tensor, torch.Tensor]:
-    """Section 3: region counts of one ``2 -> hidden -> 2`` network on two moons, at init and after training
-    (Adam, lr 5e-3, full batch).
-
-    Args:
-        seed: seed of the data (300 points, noise 0.1) and of the initialisation.
-        hidden: hidden widths, e.g. ``[16, 16, 16]``.
-        bounds: the box for the box counts.
-        epochs: training epochs.
-
-    Returns:
-        ``(counts, model, x, y)`` with ``counts = {"init_plane", "init_box", "plane", "box", "acc"}``
-        (whole-plane and box counts at initialisation and after training, training accuracy).
-    """
-    from mlpgeo import data, models
-
-    x, y = data.two_moons(300, noise=0.1, seed=seed)
-    model = models.mlp([2, *hidden, 2], seed=seed)
-    init_plane, init_box = count_regions_plane(model), len(linear_regions_2d(model, bounds))
-    _train_quietly(model, x, y, lr=5e-3, epochs=epochs)
-    counts = dict(init_plane=init_plane, init_box=init_box, plane=count_regions_plane(model),
-                  box=len(linear_regions_2d(model, bounds)), acc=models.accuracy(model, x, y))
-    return counts, model, x, y
-
-
-def bias_experiment(
-    seed: int, hidden: Sequence[int], bias: bool, bounds: Sequence[float], epochs: int
-) -> tuple[dict[str, float], nn.Module, Regions, torch.Tensor, torch.Tensor]:
-    """Section 4: one network with or without biases on small noisy two moons (100 training points, noise
-    0.25; 2000 test points from seed ``1000 + seed``; Adam, lr 5e-3, full batch).
-
-    Args:
-        seed: seed of the data and of the initialisation.
-        hidden: hidden widths.
-        bias: whether the Linear layers have biases.
-        bounds: the box for the exact regions.
-        epochs: training epochs.
-
-    Returns:
-        ``(stats, model, regions, x, y)``; ``stats = {"init_plane", "plane", "box", "origin_share"`` (share of
-        box regions with the origin as a vertex), ``"train_acc", "test_acc", "final_loss"}``.
-    """
-    from mlpgeo import data, models
-
-    x, y = data.two_moons(100, noise=0.25, seed=seed)
-    x_test, y_test = data.two_moons(2000, noise=0.25, seed=1000 + seed)
-    model = models.mlp([2, *hidden, 2], bias=bias, seed=seed)
-    init_plane = count_regions_plane(model)
-    history = _train_quietly(model, x, y, lr=5e-3, epochs=epochs)
-    part = linear_regions_2d(model, bounds)
-    at_origin = np.mean([np.linalg.norm(r.vertices, axis=1).min() < 1e-9 for r in part])
-    stats = dict(init_plane=init_plane, plane=count_regions_plane(model), box=len(part), origin_share=at_origin,
-                 train_acc=models.accuracy(model, x, y), test_acc=models.accuracy(model, x_test, y_test),
-                 final_loss=history.epoch_loss[-1])
-    return stats, model, part, x, y
-
-
-def refinement_experiment(seed: int, bounds: Sequence[float], epochs: int, radius: float = 0.05) -> dict[str, Any]:
-    """Section 5: a ``2 -> 16 -> 16 -> 1`` network trained on two moons (BCE, Adam, lr 3e-3, full batch) with
-    15 snapshots, and its :func:`partition_trajectory`.
-
-    Args:
-        seed: seed of the data (300 points, noise 0.1) and of the initialisation.
-        bounds: the box.
-        epochs: training epochs (a snapshot every ``epochs // 15``).
-        radius: local-complexity radius.
-
-    Returns:
-        ``{"trajectory", "summary", "model", "history", "x", "y"}``; ``summary`` holds ``total_angle`` and
-        ``total_shift`` (summed first-layer motion), ``acc``, ``same_code_init_to_end`` (share of points with
-        the same code at init and at the end), and over the second half of the snapshots ``late_same_code``
-        (mean share keeping its code between snapshots) and ``late_map_change`` (mean relative output change
-        of those points).
-    """
-    from mlpgeo import data, models
-    from mlpgeo.lora import map_change
-
-    x, y = data.two_moons(300, noise=0.1, seed=seed)
-    model = models.mlp([2, 16, 16, 1], seed=seed)
-    init = models.clone(model)
-    history = _train_quietly(model, x, y.float(), loss="bce", lr=3e-3, epochs=epochs, snapshot_every=epochs // 15)
-    tr = partition_trajectory(model, history.snapshots, x, bounds, radius=radius)
-    late = slice(len(tr["epoch"]) // 2, None)
-    summary = dict(total_angle=sum(tr["angle"]), total_shift=sum(tr["shift"]), acc=models.accuracy(model, x, y),
-                   same_code_init_to_end=map_change(init, model, x)["same_code"],
-                   late_same_code=float(np.mean(tr["same_code"][late])),
-                   late_map_change=float(np.nanmean(tr["map_change"][late])))
-    return dict(trajectory=tr, summary=summary, model=model, history=history, x=x, y=y)
-
-
-def snapshot_model(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
-    """A copy of ``model`` carrying the weights ``state`` (a training snapshot); ``model`` is unchanged.
-
-    Args:
-        model: a network of the snapshot's architecture.
-        state: a ``state_dict``.
-
-    Returns:
-        The new network.
-    """
-    import copy
-
-    net = copy.deepcopy(model)
-    net.load_state_dict(state)
-    return net
 
 
 def plot_partition(
@@ -1440,527 +1487,22 @@ def plot_partition(
         x: ``(n, 2)`` data.
         y: ``(n,)`` integer labels (one palette colour per class).
         ax: matplotlib Axes (default: a new figure).
-        output: the boundary's output (an int, or ``(i, j)`` for ``f_i - f_j = 0``).
+        output: the boundary's output (an int, or ``(i, j)`` for ``f_i - f_j = 0``; the default suits a
+            two-logit classifier).
         size: marker size of the data.
         **kwargs: passed to :func:`plot_regions` (e.g. ``linewidth``, ``labels``, ``cmap``).
 
     Returns:
         The Axes (axis labels set; set the title yourself).
     """
-    from mlpgeo import plotting
-
+    _check_regions(regions)
+    points = _points(x, "x", 2)
+    labels = check_tensor(_as_tensor(y, "y", dtype=None), "y", dims=1, kind="int")
+    if len(labels) != len(points):
+        raise ValueError(f"y has {len(labels)} labels but x has {len(points)} rows; they must match.")
     kwargs.setdefault("linewidth", 0.3)
     ax = plot_regions(regions, ax=ax, **kwargs)
     plot_boundary(regions, ax=ax, output=output)
-    ax.scatter(*np.asarray(x).T, c=[plotting.color(int(c)) for c in y], s=size, zorder=3)
+    ax.scatter(*points.T, c=[plotting.color(int(c)) for c in labels], s=size, zorder=3)
     ax.set(xlabel="$x_1$", ylabel="$x_2$")
     return ax
-
-
-def refinement_gif(
-    model: nn.Module,
-    snapshots: Sequence[tuple[int, dict[str, torch.Tensor]]],
-    x: Any,
-    y: Any,
-    bounds: Sequence[float],
-    output: int = 0,
-    size_px: int = 340,
-    duration_ms: int = 450,
-) -> bytes:
-    """The partition over training as an animated GIF: one frame per snapshot.
-
-    Each frame draws the exact regions in the box, coloured by the network's output ``f_output`` at the
-    region's centroid (blue negative, red positive; one fixed scale, 1.5 times the 95th percentile of
-    ``|f|`` over all frames, so a region's colour only changes when its map does), the exact decision
-    boundary ``f_output = 0`` and the data.
-
-    Args:
-        model: a 2-D network of the snapshots' architecture (not changed).
-        snapshots: ``(epoch, state_dict)`` pairs (``History.snapshots``), at least 2.
-        x: ``(n, 2)`` data.
-        y: ``(n,)`` integer labels.
-        bounds: the box ``(xmin, xmax, ymin, ymax)``.
-        output: the output unit shown.
-        size_px: frame width and height in pixels.
-        duration_ms: time per frame.
-
-    Returns:
-        The GIF file's bytes (64-colour palette, looping).
-
-    Raises:
-        ValueError: fewer than 2 snapshots.
-    """
-    import io
-
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from PIL import Image
-
-    from mlpgeo import plotting
-
-    if len(snapshots) < 2:
-        raise ValueError(f"an animation needs at least 2 snapshots, got {len(snapshots)}.")
-    parts = [(epoch, linear_regions_2d(snapshot_model(model, state), bounds)) for epoch, state in snapshots]
-    values = []
-    for _, part in parts:
-        A, c = output_line(part, output)
-        values.append(np.einsum("rd,rd->r", part.centroids(), A) + c)
-    scale = 1.5 * float(np.percentile(np.abs(np.concatenate(values)), 95)) or 1.0  # light enough to see the data
-    images = []
-    with matplotlib.rc_context(plotting.STYLE):
-        dpi = 80
-        for (epoch, part), value in zip(parts, values):
-            fig = Figure(figsize=(size_px / dpi, size_px / dpi), dpi=dpi)
-            canvas = FigureCanvasAgg(fig)
-            ax = fig.add_subplot()
-            plot_partition(part, x, y, ax=ax, output=output, size=3, values=np.clip(value, -scale, scale),
-                           cmap="RdBu_r", linewidth=0.3)
-            ax.collections[0].set_clim(-scale, scale)
-            ax.set_title(f"epoch {epoch}: {len(part)} regions (colour: logit)", fontsize=10)
-            canvas.draw()
-            images.append(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB"))
-    palette = images[-1].quantize(colors=64, method=Image.Quantize.MEDIANCUT)
-    frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], loop=0,
-                   duration=[duration_ms] * (len(frames) - 1) + [4 * duration_ms], optimize=True)
-    return buffer.getvalue()
-
-
-def plot_code_counts(regions: Regions, x: Any, ax: Any = None) -> Any:
-    """Bar chart of the data points per code (region), most populated first, codes as bit strings.
-
-    Args:
-        regions: exact regions in a box.
-        x: ``(n, 2)`` data.
-        ax: matplotlib Axes (default: a new figure).
-
-    Returns:
-        The Axes.
-    """
-    import matplotlib.pyplot as plt
-
-    from mlpgeo import plotting
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
-    counts = regions.data_counts(x)
-    order = np.argsort(-counts)
-    labels = ["".join("1" if b else "0" for b in regions.codes[i]) for i in order]
-    ax.bar(range(len(order)), counts[order], color=plotting.color(0))
-    ax.set_xticks(range(len(order)), labels, rotation=90, fontsize=7)
-    ax.set(xlabel="code (neuron 1..N)", ylabel="points")
-    return ax
-
-
-def plot_seed_bars(runs: dict[str, Sequence[dict[str, Any]]], key: str, ax: Any = None, color: int = 0) -> Any:
-    """Mean (bar) and standard deviation (error bar) over seeds of ``run[key]`` for each named setting.
-
-    Args:
-        runs: ``{setting name: per-seed result dicts}``.
-        key: the quantity to show.
-        ax: matplotlib Axes (default: a new figure).
-        color: palette index.
-
-    Returns:
-        The Axes.
-    """
-    import matplotlib.pyplot as plt
-
-    from mlpgeo import plotting
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
-    names = list(runs)
-    means = [np.mean([r[key] for r in runs[n]]) for n in names]
-    stds = [np.std([r[key] for r in runs[n]]) for n in names]
-    ax.bar(names, means, yerr=stds, color=plotting.color(color), capsize=3)
-    return ax
-
-
-def plot_depth_counts(runs: dict[str, Sequence[dict[str, Any]]], archs: dict[str, Sequence[int]], ax: Any = None) -> Any:
-    """Box region counts against total hidden neurons, shallow (filled) vs deep (open), at init and trained,
-    with Zaslavsky's whole-plane bound for ``N`` lines (``1 + N + N(N-1)/2``, the ``N^2``-growth that Hanin and
-    Rolnick (2019) find for typical networks of any depth with ``N`` neurons on a 2-D input).
-
-    Args:
-        runs: ``{name: per-seed dicts from depth_experiment}`` (keys ``init_box``, ``box``).
-        archs: ``{name: hidden widths}``; one hidden layer = shallow.
-        ax: matplotlib Axes (default: a new figure).
-
-    Returns:
-        The Axes.
-    """
-    import matplotlib.pyplot as plt
-
-    from mlpgeo import plotting
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
-    for k, (key, label) in enumerate([("init_box", "at initialisation"), ("box", "after training")]):
-        for group, marker in (("shallow", "o"), ("deep", "s")):
-            names = [n for n in archs if (len(archs[n]) == 1) == (group == "shallow")]
-            xs = [sum(archs[n]) + (0.8 * k if group == "deep" else 0) for n in names]
-            ys = [np.mean([r[key] for r in runs[n]]) for n in names]
-            es = [np.std([r[key] for r in runs[n]]) for n in names]
-            ax.errorbar(xs, ys, yerr=es, fmt=marker, color=plotting.color(k), label=f"{group}, {label}",
-                        mfc="white" if group == "deep" else None, capsize=2)
-    neurons = [sum(h) for h in archs.values()]
-    grid = np.linspace(min(neurons), max(neurons), 50)
-    ax.plot(grid, [zaslavsky(int(n), 2) for n in grid], color="0.5", linestyle=":",
-            label="Zaslavsky, N lines (~N²/2: Hanin-Rolnick growth, any depth)")
-    ax.set(yscale="log", xlabel="hidden neurons (total)", ylabel="regions in the box")
-    ax.legend(fontsize=7, loc="upper left")  # the empty corner above the bound's start
-    return ax
-
-
-def plot_trajectories(trajectories: Sequence[dict[str, list[float]]], seeds: Sequence[int], axes: Any = None) -> Any:
-    """Three panels over training: region count, local complexity (data solid, boundary dashed), and the
-    first layer's mean line rotation between snapshots.
-
-    Args:
-        trajectories: outputs of :func:`partition_trajectory`, one per seed.
-        seeds: the seeds (legend).
-        axes: three matplotlib Axes (default: a new 1 x 3 figure).
-
-    Returns:
-        The axes.
-    """
-    import matplotlib.pyplot as plt
-
-    from mlpgeo import plotting
-
-    if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for i, tr in enumerate(trajectories):
-        kw = dict(color=plotting.color(i), alpha=0.9)
-        axes[0].plot(tr["epoch"], tr["regions"], label=f"seed {seeds[i]}", **kw)
-        axes[1].plot(tr["epoch"], tr["lc_data"], **kw)
-        axes[1].plot(tr["epoch"], tr["lc_boundary"], linestyle="--", **kw)
-        axes[2].plot(tr["epoch"][1:], tr["angle"][1:], **kw)
-    axes[0].set(xlabel="epoch", ylabel="regions in the box", title="Region count")
-    axes[0].legend(fontsize=7)
-    axes[1].set(xlabel="epoch", ylabel="neurons changing sign within r = 0.05",
-                title="Local complexity: data (solid), boundary (dashed)")
-    axes[2].set(xlabel="epoch", ylabel="mean rotation per snapshot (degrees)", yscale="log",
-                title="First-layer line rotation between snapshots")
-    return axes
-
-
-def format_table(rows: dict[str, dict[str, float]], formats: dict[str, str], width: int = 12) -> str:
-    """A fixed-width text table: one row per setting, one column per formatted key.
-
-    Args:
-        rows: ``{row label: {key: value}}`` (e.g. :func:`mean_over_seeds` per setting).
-        formats: ``{key: format spec}`` in column order, e.g. ``{"box": ".0f"}``.
-        width: column width.
-
-    Returns:
-        The table with a header line.
-    """
-    head = f"{'':>{width}} " + " ".join(f"{k:>{width}}" for k in formats)
-    lines = [head]
-    for label, row in rows.items():
-        lines.append(f"{label:>{width}} " + " ".join(f"{row[k]:>{width}{f}}" for k, f in formats.items()))
-    return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# The hashing report's claims: each returns (measured numbers, verdict by the rule stated in its docstring)
-# ----------------------------------------------------------------------------------------------------------
-
-Claim = tuple[dict[str, Any], str]
-
-
-def claim_five_neurons(plane_counts: Sequence[int], codes_5d: Sequence[int]) -> Claim:
-    """Rule: "reproduced" if every 2-D 5-neuron network has 32 regions on the whole plane; "partly
-    reproduced" if 2-D stays at or below Zaslavsky's 16 while a 5-D input shows all 32 codes for every seed.
-
-    Args:
-        plane_counts: whole-plane region counts of the 2-D networks, one per seed.
-        codes_5d: distinct codes of :func:`all_sign_codes` ``(5, seed)``, one per seed.
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    measured = {"regions_2d_whole_plane": summarize(list(plane_counts)), "zaslavsky_2d": zaslavsky(5, 2),
-                "codes_5d_input": summarize(list(codes_5d))}
-    return measured, rule_verdict(min(plane_counts) == 32, partly=max(plane_counts) <= 16 and min(codes_5d) == 32)
-
-
-def claim_few_hold_data(with_data: Sequence[int], plane_counts: Sequence[int]) -> Claim:
-    """Rule: "reproduced" if, for every seed, fewer regions hold data than the whole plane has.
-
-    Args:
-        with_data: box regions holding at least one point, per seed.
-        plane_counts: whole-plane counts, per seed.
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    measured = {"regions_with_data": summarize(list(with_data)), "regions_whole_plane": summarize(list(plane_counts))}
-    return measured, rule_verdict(all(w < p for w, p in zip(with_data, plane_counts)))
-
-
-def claim_few_codes_used(mnist: dict[str, Sequence[dict[str, Any]]]) -> Claim:
-    """Rule: "reproduced" if every network uses less than 1% of its ``2^N`` possible codes on the training
-    set (largest share over seeds).
-
-    Args:
-        mnist: ``{network: per-seed dicts of mnist_code_experiment}``.
-
-    Returns:
-        ``(measured, verdict)`` with ``used_share_<network>`` = max over seeds of distinct / 2^N and
-        ``distinct_codes_<network>`` (mean and spread over seeds).
-    """
-    from mlpgeo.report import summarize
-
-    used_share = {n: max(r["distinct"] / 2.0 ** r["bits"] for r in runs) for n, runs in mnist.items()}
-    measured = {**{f"used_share_{n}": v for n, v in used_share.items()},
-                **{f"distinct_codes_{n}": summarize([r["distinct"] for r in runs]) for n, runs in mnist.items()}}
-    return measured, rule_verdict(max(used_share.values()) < 0.01)
-
-
-def claim_one_point_per_region(mnist: dict[str, Sequence[dict[str, Any]]]) -> Claim:
-    """Rule: "reproduced" if >= 90% of used codes hold one training point for every network and seed;
-    "partly reproduced" if that holds (for every seed) for some networks only.
-
-    Args:
-        mnist: ``{network: per-seed dicts of mnist_code_experiment}``.
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    single = {n: [r["codes_single"] for r in runs] for n, runs in mnist.items()}
-    ok = [min(v) >= 0.9 for v in single.values()]
-    return {f"codes_single_{n}": summarize(v) for n, v in single.items()}, rule_verdict(all(ok), partly=any(ok))
-
-
-def claim_more_neurons(runs: dict[str, Sequence[dict[str, Any]]], shallow: Sequence[str]) -> Claim:
-    """Rule: "reproduced" if, for every seed, the trained shallow networks' box counts increase strictly with
-    width; "partly reproduced" if that holds for some seeds.
-
-    Args:
-        runs: ``{network: per-seed dicts of depth_experiment}``.
-        shallow: the shallow networks' names in increasing width.
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    n_seeds = len(runs[shallow[0]])
-    monotone = [all(runs[a][i]["box"] < runs[b][i]["box"] for a, b in zip(shallow, shallow[1:]))
-                for i in range(n_seeds)]
-    measured = {f"box_regions_{n}": summarize([r["box"] for r in runs[n]]) for n in shallow}
-    return measured, rule_verdict(all(monotone), partly=any(monotone))
-
-
-def claim_depth_refines(runs: dict[str, Sequence[dict[str, Any]]], deep: str, shallow: str,
-                        deep_hidden: Sequence[int]) -> Claim:
-    """Rule: "reproduced" if the deep network has more box regions than the shallow one of the same neuron
-    count for every seed, "not reproduced" if fewer for every seed, "partly reproduced" otherwise.
-
-    Args:
-        runs: ``{network: per-seed dicts of depth_experiment}``.
-        deep: the deep network's name (e.g. ``"2-16x3"``).
-        shallow: the shallow network's name (e.g. ``"2-48"``).
-        deep_hidden: the deep network's hidden widths (for the Montufar bound).
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    box = [d["box"] / s["box"] for d, s in zip(runs[deep], runs[shallow])]
-    plane = [d["plane"] / s["plane"] for d, s in zip(runs[deep], runs[shallow])]
-    tag = f"{deep[2:]}_over_{shallow[2:]}"
-    measured = {f"box_ratio_{tag}": summarize(box), f"plane_ratio_{tag}": summarize(plane),
-                f"montufar_lower_bound_{deep[2:]}": montufar_lower_bound(list(deep_hidden), 2)}
-    return measured, rule_verdict(min(box) > 1, partly=max(box) > 1)
-
-
-def typical_count_ratios(runs: dict[str, Sequence[dict[str, Any]]], archs: dict[str, Sequence[int]],
-                         deep: Sequence[str], shallow_neurons: int) -> dict[str, Any]:
-    """Whole-plane counts of deep networks against the shallow network's bound and the Montufar bound.
-
-    ``ratio = count / zaslavsky(shallow_neurons, 2)`` for every deep network, seed, and both at initialisation
-    and after training; ``share = max(plane, init_plane) / montufar_lower_bound(hidden, 2)``.
-
-    Args:
-        runs: ``{network: per-seed dicts of depth_experiment}``.
-        archs: ``{network: hidden widths}``.
-        deep: names of the deep networks.
-        shallow_neurons: neurons of the shallow reference network (it has ``zaslavsky(n, 2)`` regions).
-
-    Returns:
-        ``{"ratios": list, "shares": list}``.
-    """
-    shares = [max(r["plane"], r["init_plane"]) / montufar_lower_bound(list(archs[n]), 2) for n in deep for r in runs[n]]
-    ratios = [r[k] / zaslavsky(shallow_neurons, 2) for n in deep for r in runs[n] for k in ("init_plane", "plane")]
-    return {"ratios": ratios, "shares": shares}
-
-
-def claim_typical_counts(ratios: dict[str, Any]) -> Claim:
-    """Rule (current, revised after the results were seen; see the report): "reproduced" if no deep network
-    has more than twice the whole-plane regions of the shallow network with the same neurons.
-
-    Args:
-        ratios: output of :func:`typical_count_ratios`.
-
-    Returns:
-        ``(measured, verdict)``; ``measured`` also holds ``max_share_of_montufar_bound`` and ``min_ratio``,
-        the numbers the two earlier rules used.
-    """
-    from mlpgeo.report import summarize
-
-    vs_shallow, shares = ratios["ratios"], ratios["shares"]
-    measured = {"deep_over_shallow_count": summarize(vs_shallow), "min_ratio": min(vs_shallow),
-                "max_ratio": max(vs_shallow), "max_share_of_montufar_bound": max(shares)}
-    return measured, rule_verdict(max(vs_shallow) <= 2)
-
-
-def claim_no_bias_origin(runs: dict[tuple[str, bool], Sequence[dict[str, Any]]], shallow: str, neurons: int) -> Claim:
-    """Rule: "reproduced" if every bias-free shallow network has exactly the central bound ``2n`` regions and
-    every box region of every bias-free network has the origin as a vertex.
-
-    Args:
-        runs: ``{(network, bias): per-seed dicts of bias_experiment}``.
-        shallow: the shallow network's name.
-        neurons: its neurons ``n``.
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    shallow_nb = runs[(shallow, False)]
-    central = zaslavsky(neurons, 2, through_origin=True)
-    central_ok = all(r["plane"] == central for r in shallow_nb)
-    shares = [r["origin_share"] for key, rs in runs.items() if not key[1] for r in rs]
-    measured = {f"plane_regions_{shallow}_nobias": summarize([r["plane"] for r in shallow_nb]),
-                "central_bound": central, "share_of_regions_with_origin_vertex": summarize(shares)}
-    return measured, rule_verdict(central_ok and all(s == 1.0 for s in shares))
-
-
-def claim_no_bias_regularises(runs: dict[tuple[str, bool], Sequence[dict[str, Any]]]) -> Claim:
-    """Rule: "reproduced" if bias-free networks have a smaller mean train-test gap and lose < 0.01 mean test
-    accuracy; "not reproduced" if they lose > 0.05; "partly reproduced" otherwise.
-
-    Args:
-        runs: ``{(network, bias): per-seed dicts of bias_experiment}``.
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    gap = {b: [r["train_acc"] - r["test_acc"] for k, rs in runs.items() if k[1] == b for r in rs] for b in (True, False)}
-    test = {b: [r["test_acc"] for k, rs in runs.items() if k[1] == b for r in rs] for b in (True, False)}
-    smaller_gap = np.mean(gap[False]) < np.mean(gap[True])
-    acc_drop = np.mean(test[True]) - np.mean(test[False])
-    measured = {"test_acc_bias": summarize(test[True]), "test_acc_nobias": summarize(test[False]),
-                "gap_bias": summarize(gap[True]), "gap_nobias": summarize(gap[False])}
-    if smaller_gap and acc_drop < 0.01:
-        return measured, "reproduced"
-    return measured, "not reproduced" if acc_drop > 0.05 else "partly reproduced"
-
-
-def claim_learning_moves(summaries: Sequence[dict[str, float]]) -> Claim:
-    """Rule: "reproduced" if for every seed the first-layer lines rotate by > 1 degree in total AND, between
-    snapshots of the second half of training, points keeping their code see their output change by > 1% of
-    its scale; "partly reproduced" if one of the two holds for every seed.
-
-    Args:
-        summaries: the ``"summary"`` of :func:`refinement_experiment`, one per seed.
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    moves = all(r["total_angle"] > 1.0 for r in summaries)
-    maps = all(r["late_map_change"] > 0.01 for r in summaries)
-    measured = {"total_rotation_deg": summarize([r["total_angle"] for r in summaries]),
-                "total_shift": summarize([r["total_shift"] for r in summaries]),
-                "share_keeping_code_init_to_end": summarize([r["same_code_init_to_end"] for r in summaries]),
-                "share_keeping_code_per_snapshot_late": summarize([r["late_same_code"] for r in summaries]),
-                "relative_output_change_same_code_late": summarize([r["late_map_change"] for r in summaries])}
-    return measured, rule_verdict(moves and maps, partly=moves or maps)
-
-
-def claim_boundary_concentration(trajectories: Sequence[dict[str, list[float]]]) -> Claim:
-    """Rule: "reproduced" if at the end of training the local complexity at the decision boundary exceeds that
-    at the data for every seed; "partly reproduced" for some seeds.
-
-    Args:
-        trajectories: outputs of :func:`partition_trajectory`, one per seed.
-
-    Returns:
-        ``(measured, verdict)``.
-    """
-    from mlpgeo.report import summarize
-
-    end = [(tr["lc_boundary"][-1], tr["lc_data"][-1]) for tr in trajectories]
-    measured = {"lc_boundary_end": summarize([a for a, _ in end]), "lc_data_end": summarize([b for _, b in end])}
-    return measured, rule_verdict(all(a > b for a, b in end), partly=any(a > b for a, b in end))
-
-
-def depth_study(
-    seeds: Sequence[int], archs: dict[str, Sequence[int]], bounds: Sequence[float], epochs: int,
-    keep: Sequence[str] = (),
-) -> tuple[dict[str, list[dict[str, float]]], dict[str, tuple[nn.Module, torch.Tensor, torch.Tensor]]]:
-    """Section 3 over seeds and architectures: :func:`depth_experiment` for every pair.
-
-    Args:
-        seeds: the seeds.
-        archs: ``{name: hidden widths}``.
-        bounds: the box.
-        epochs: training epochs.
-        keep: names whose first-seed ``(model, x, y)`` are returned for figures.
-
-    Returns:
-        ``(runs, kept)``: ``runs = {name: per-seed counts}``, ``kept = {name: (model, x, y)}``.
-    """
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in archs}
-    kept = {}
-    for seed in seeds:
-        for name, hidden in archs.items():
-            counts, model, x, y = depth_experiment(seed, hidden, bounds, epochs)
-            runs[name].append(counts)
-            if seed == seeds[0] and name in keep:
-                kept[name] = (model, x, y)
-    return runs, kept
-
-
-def bias_study(
-    seeds: Sequence[int], archs: dict[str, Sequence[int]], bounds: Sequence[float], epochs: int
-) -> tuple[dict[tuple[str, bool], list[dict[str, float]]], dict[tuple[str, bool], tuple[Regions, torch.Tensor, torch.Tensor]]]:
-    """Section 4 over seeds, architectures and bias on/off: :func:`bias_experiment` for every triple.
-
-    Args:
-        seeds: the seeds.
-        archs: ``{name: hidden widths}``.
-        bounds: the box.
-        epochs: training epochs.
-
-    Returns:
-        ``(runs, kept)``: ``runs = {(name, bias): per-seed stats}``, ``kept = {(name, bias): (regions, x, y)}``
-        of the first seed (for figures).
-    """
-    runs: dict[tuple[str, bool], list[dict[str, float]]] = {(n, b): [] for n in archs for b in (True, False)}
-    kept = {}
-    for seed in seeds:
-        for name, bias in runs:
-            stats, _, part, x, y = bias_experiment(seed, archs[name], bias, bounds, epochs)
-            runs[(name, bias)].append(stats)
-            if seed == seeds[0]:
-                kept[(name, bias)] = (part, x, y)
-    return runs, kept

@@ -25,7 +25,6 @@ import os
 import platform
 import re
 import time
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -219,8 +218,8 @@ class Claim:
     section: str
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", self.id):
-            raise ValueError(f"claim id {self.id!r} must be lower-case letters, digits and hyphens.")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", self.id):
+            raise ValueError(f"claim id {self.id!r} must be letters, digits and hyphens (no spaces).")
         if self.kind not in KINDS:
             raise ValueError(f"claim {self.id!r}: kind {self.kind!r} is not one of {KINDS}.")
         if self.verdict not in VERDICTS:
@@ -345,182 +344,104 @@ def format_value(value: Any) -> str:
 
 
 class ClaimTable:
-    """A list of claims shown as an HTML table in notebooks (and as Markdown)."""
+    """The verdict table of a report: one row per claim, readable in a notebook and on the site.
+
+    Columns: the claim (with its kind and the source's value in small print), the verdict as a badge,
+    the deciding number (the first entry of ``measured``, with its spread and n; the other entries
+    folded), the rule (``criterion``) and a link to the section that shows the evidence. Cells carry
+    their column's name (``data-label``): on narrow screens the site shows each row as a card.
+
+    Args:
+        claims: claims as written to the metrics file (:meth:`Claim.as_dict`); files written before
+            ``kind`` and ``criterion`` existed are shown without them.
+    """
+
+    HEADERS = ("Claim", "Verdict", "Measured", "Rule", "Evidence")
+    KIND_LABELS = {"source": "claim of the source", "check": "our check"}
+    LONG = 400
+    """Measurements longer than this many characters are cut (the metrics file holds them whole)."""
 
     def __init__(self, claims: list[dict[str, Any]]) -> None:
         self.claims = claims
 
-    def rows(self) -> list[list[str]]:
-        """One row per claim: claim, source value, measured, verdict."""
+    @classmethod
+    def shorten(cls, text: str) -> str:
+        """``text`` cut to :attr:`LONG` characters, saying so."""
+        return text if len(text) <= cls.LONG else text[: cls.LONG].rstrip() + " … (all numbers in the metrics file)"
+
+    @staticmethod
+    def verdict_cell(verdict: str) -> str:
+        """The verdict as a badge."""
+        return f'<span class="verdict" data-verdict="{html.escape(verdict)}">{html.escape(verdict)}</span>'
+
+    @classmethod
+    def claim_cell(cls, claim: Mapping[str, Any]) -> str:
+        """The claim's sentence, then its kind and the source's value in small print."""
+        meta = []
+        if claim.get("kind") in cls.KIND_LABELS:
+            meta.append(f'<span class="mlpgeo-kind" data-kind="{claim["kind"]}">{cls.KIND_LABELS[claim["kind"]]}</span>')
+        meta.append("source: " + html.escape(cls.shorten(format_value(claim["source_value"]))))
+        return f'{html.escape(str(claim["claim"]))}<div class="mlpgeo-claim-meta">{" · ".join(meta)}</div>'
+
+    @classmethod
+    def measured_cell(cls, measured: Mapping[str, Any]) -> str:
+        """The deciding number (first entry) with its spread and n; the other entries folded."""
+        items = [(str(k), cls.shorten(format_value(v))) for k, v in measured.items()]
+        if not items:
+            return ""
+        def label(text: str) -> str:  # names like share_cells_wider may break after an underscore
+            return html.escape(text).replace("_", "_<wbr>")
+
+        (name, value), rest = items[0], items[1:]
+        out = (f'<span class="mlpgeo-decider"><span class="mlpgeo-measure-name">{label(name)}</span> '
+               f"<strong>{html.escape(value)}</strong></span>")
+        if rest:
+            listed = "".join(f'<li><span class="mlpgeo-measure-name">{label(k)}</span> {html.escape(v)}</li>'
+                             for k, v in rest)
+            out += f'<details class="mlpgeo-more"><summary>{len(rest)} more</summary><ul>{listed}</ul></details>'
+        return out
+
+    @staticmethod
+    def evidence_cell(section: str, href: str | None = None) -> str:
+        """A link to the report section that shows the evidence (``href`` defaults to Jupyter's heading
+        anchor; the site points ``data-section`` links at its own anchors)."""
+        section = str(section).strip()
+        href = href if href is not None else "#" + section.replace(" ", "-")
+        return (f'<a class="mlpgeo-evidence" href="{html.escape(href)}" data-section="{html.escape(section)}">'
+                f"§ {html.escape(section)}</a>")
+
+    def cells(self, claim: Mapping[str, Any]) -> list[str]:
+        """The HTML of one row's cells, in the order of :attr:`HEADERS`."""
         return [
-            [c["claim"], format_value(c["source_value"]), format_value(c["measured"]), c["verdict"]]
-            for c in self.claims
+            self.claim_cell(claim),
+            self.verdict_cell(claim["verdict"]),
+            self.measured_cell(claim["measured"]),
+            html.escape(str(claim.get("criterion") or "")) or "<small>(not recorded)</small>",
+            self.evidence_cell(claim["section"]),
         ]
 
+    def rows(self) -> list[list[str]]:
+        """One row of plain text per claim: claim, verdict, deciding number, rule, section."""
+        rows = []
+        for c in self.claims:
+            name, value = next(iter(c["measured"].items()), ("", ""))
+            rows.append([str(c["claim"]), c["verdict"], f"{name}: {self.shorten(format_value(value))}" if name else "",
+                         str(c.get("criterion") or ""), str(c["section"]).strip()])
+        return rows
+
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("Claim", "Source", "Measured", "Verdict"))
+        head = "".join(f"<th>{h}</th>" for h in self.HEADERS)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in self.rows()
+            "<tr>" + "".join(f'<td data-label="{h}">{cell}</td>' for h, cell in zip(self.HEADERS, self.cells(c))) + "</tr>"
+            for c in self.claims
         )
-        return f'<table class="mlpgeo-claims"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        return f'<table class="mlpgeo-stack mlpgeo-claims"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
     def _repr_markdown_(self) -> str:
-        lines = ["| Claim | Source | Measured | Verdict |", "|---|---|---|---|"]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in self.rows()]
+        lines = ["| " + " | ".join(self.HEADERS) + " |", "|---" * len(self.HEADERS) + "|"]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row) + " |"
+                  for row in self.rows()]
         return "\n".join(lines)
-
-
-def load_metrics(folder: Path) -> list[dict[str, Any]]:
-    """Read and check every ``*.json`` metrics file in ``folder``, sorted by report name.
-
-    Raises:
-        ValueError: a file that is not valid JSON or lacks a required key (names the file).
-    """
-    reports = []
-    for path in sorted(Path(folder).glob("*.json")):
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not valid JSON ({error}); rerun its report.") from error
-        missing = {"report", "source", "scale", "seeds", "runtime_s", "metrics", "claims"} - set(data)
-        if missing:
-            raise ValueError(f"{path} lacks {sorted(missing)}; rerun its report.")
-        for claim in data["claims"]:
-            if set(CLAIM_KEYS) - set(claim) or claim["verdict"] not in VERDICTS:
-                raise ValueError(f"{path}: claim {claim.get('id')!r} is malformed; rerun its report.")
-        reports.append(data)
-    return reports
-
-
-def heading_anchor(heading: str) -> str:
-    """The HTML id the site gives a report heading (mkdocs-jupyter's rule).
-
-    ASCII-folded, characters other than letters, digits, ``_``, ``-`` and spaces dropped, lower-cased,
-    runs of spaces and hyphens turned into one hyphen: ``"3. Wide vs deep (2-D)"`` -> ``"3-wide-vs-deep-2-d"``.
-    """
-    text = unicodedata.normalize("NFKD", heading).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
-    return re.sub(r"[-\s]+", "-", text)
-
-
-def notebook_timing(notebook: Mapping[str, Any]) -> dict[str, Any] | None:
-    """How long an executed notebook took, from the per-cell timing that nbclient (nbmake) records.
-
-    Args:
-        notebook: the executed notebook as parsed JSON (``{"cells": [...], ...}``).
-
-    Returns:
-        ``{"seconds": s, "finished": iso}``: wall-clock time from the first code cell's start
-        (``iopub.status.busy``) to the last code cell's reply (``shell.execute_reply``), and that last
-        time stamp (UTC, ISO 8601); ``None`` if the notebook carries no timing (not executed).
-    """
-    from datetime import datetime
-
-    stamps = [c.get("metadata", {}).get("execution", {}) for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
-    stamps = [t for t in stamps if "iopub.status.busy" in t and "shell.execute_reply" in t]
-    if not stamps:
-        return None
-    start = datetime.fromisoformat(stamps[0]["iopub.status.busy"].replace("Z", "+00:00"))
-    end = datetime.fromisoformat(stamps[-1]["shell.execute_reply"].replace("Z", "+00:00"))
-    return {"seconds": round((end - start).total_seconds(), 1), "finished": stamps[-1]["shell.execute_reply"]}
-
-
-def run_time(report: Mapping[str, Any]) -> float:
-    """A report's run time in seconds: the notebook's execution time if known (``report["execution"]``,
-    see :func:`notebook_timing`), else the time its :class:`Recorder` measured (``runtime_s``)."""
-    execution = report.get("execution") or {}
-    return float(execution.get("seconds", report["runtime_s"]))
-
-
-def verdict_totals(reports: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """How many claims of all reports carry each verdict (every verdict listed, zeros included)."""
-    totals = {verdict: 0 for verdict in VERDICTS}
-    for report in reports:
-        for claim in report["claims"]:
-            totals[claim["verdict"]] += 1
-    return totals
-
-
-def md_cell(text: str) -> str:
-    """Escape text for a Markdown table cell."""
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
-
-
-def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str, str]) -> str:
-    """The scorecard page: totals per verdict, a row per report (its source document and verdict counts),
-    one row per claim, and the run-time table.
-
-    Args:
-        reports: metrics files as loaded by :func:`load_metrics`, each optionally with an ``"execution"``
-            entry from :func:`notebook_timing` (the site build adds it from the executed notebooks).
-        titles: report name -> page title, in the order the reports are listed (others follow by name).
-
-    Returns:
-        Markdown for ``scorecard.md`` (links point to ``reports/<name>.ipynb`` sections).
-    """
-    order = {name: i for i, name in enumerate(titles)}
-    reports = sorted(reports, key=lambda r: (order.get(r["report"], len(order)), r["report"]))
-    totals = verdict_totals(reports)
-    n_claims = sum(totals.values())
-    lines = [
-        "---",
-        "hide:",
-        "  - navigation",
-        "  - toc",
-        "---",
-        "# Scorecard",
-        "",
-        "Every claim of the five source documents, with our measurement and verdict. This page is "
-        "generated from the reports' metrics files at build time; it cannot disagree with them. "
-        "Each row links to the section of its report that shows the evidence.",
-        "",
-        "| Verdict | Claims |",
-        "|---|---:|",
-    ]
-    lines += [f'| <span class="verdict" data-verdict="{v}">{v}</span> | {count} |' for v, count in totals.items()]
-    lines += [f"| **all** | **{n_claims}** |", ""]
-    lines += ["## By report", "", "| Report | Source document | " + " | ".join(VERDICTS) + " | claims |",
-              "|---|---|" + "---:|" * (len(VERDICTS) + 1)]
-    for report in reports:
-        counts = verdict_totals([report])
-        lines.append(
-            f"| [{md_cell(titles.get(report['report'], report['report']))}](reports/{report['report']}.ipynb) | "
-            f"{md_cell(report['source'])} | " + " | ".join(str(counts[v]) for v in VERDICTS) + f" | {len(report['claims'])} |"
-        )
-    lines.append("")
-    lines += ["## Claims", "", "| Report, section | Claim | Verdict | Source value | Measured (mean ± std over seeds) |",
-              "|---|---|---|---|---|"]
-    for report in reports:
-        name = report["report"]
-        for claim in report["claims"]:
-            link = f"reports/{name}.ipynb#{heading_anchor(claim['section'])}"
-            lines.append(
-                f"| [{md_cell(titles.get(name, name))}]({link})<br><small>§ {md_cell(claim['section'])}</small> | "
-                f"{md_cell(claim['claim'])} | "
-                f'<span class="verdict" data-verdict="{claim["verdict"]}">{claim["verdict"]}</span> | '
-                f"{md_cell(format_value(claim['source_value']))} | {md_cell(format_value(claim['measured']))} |"
-            )
-    lines += ["", "## Run time of the last build", "",
-              "Wall-clock time of executing every cell of each report once, at the scale shown, on a machine "
-              "that may be shared with other jobs (expect spread between builds).", "",
-              "| Report | Scale | Seeds | Run time | Finished (UTC) | Machine |",
-              "|---|---|---|---:|---|---|"]
-    for report in reports:
-        machine_info = report.get("machine", {})
-        described = (
-            f"{machine_info.get('cpus', '?')} CPUs ({machine_info.get('torch_threads', '?')} torch threads), "
-            f"{machine_info.get('platform', '?')}, Python {machine_info.get('python', '?')}, "
-            f"torch {machine_info.get('torch', '?')}"
-            + (f", GPU {machine_info['cuda']}" if machine_info.get("cuda") else "")
-        )
-        finished = (report.get("execution") or {}).get("finished", "")
-        finished = finished[:19].replace("T", " ") if finished else "not recorded"
-        lines.append(
-            f"| [{md_cell(titles.get(report['report'], report['report']))}](reports/{report['report']}.ipynb) | "
-            f"{report['scale']} | {', '.join(map(str, report['seeds']))} | {run_time(report):.0f} s | {finished} | "
-            f"{md_cell(described)} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 class Table:

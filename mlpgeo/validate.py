@@ -124,6 +124,20 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     return value
 
 
+def check_dtype(dtype: Any, name: str = "dtype", allow_none: bool = False) -> torch.dtype | None:
+    """``torch.float32`` or ``torch.float64`` (or ``None`` when ``allow_none``: "the model's own").
+
+    Raises:
+        TypeError: any other value (half precision included).
+    """
+    if dtype is None and allow_none:
+        return None
+    if dtype not in FLOAT_DTYPES:
+        also = ", or None (the model's own)" if allow_none else ""
+        raise TypeError(f"{name} must be torch.float32 or torch.float64{also}, got {dtype!r}.")
+    return dtype
+
+
 def check_generator(generator: Any, name: str = "generator") -> torch.Generator | None:
     """``None`` or a ``torch.Generator`` (seed one with ``torch.Generator().manual_seed(seed)``).
 

@@ -1,23 +1,39 @@
-"""Tests of mlpgeo.kag: Jacobians, sampled minors, PR / KL / RR, balls, zero rows, errors."""
+"""Tests of mlpgeo.kag (the lens): Jacobians, sampled minors, PR / KL / RR, pixel sets, zero rows, bad inputs.
+
+The report's analysis and claim rules are tested in test_experiments_kag.py.
+"""
 
 import copy
 import math
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from mlpgeo import kag
-from mlpgeo.models import mlp
+from mlpgeo.models import mlp, seeded
+from mlpgeo.validate import BudgetError
 
 
-def digits(n=6, seed=0):
-    return torch.rand(n, 784, generator=torch.Generator().manual_seed(seed))
+def digits(n=6, seed=0, dtype=torch.float32):
+    return torch.rand(n, 784, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+def net(widths=(784, 12, 9, 10), activation="relu", seed=0, dtype=torch.float32):
+    return mlp(list(widths), activation, generator=seeded(seed), dtype=dtype)
+
+
+# --------------------------------------------------------------------------------------------------
+# Jacobians
+# --------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
 @pytest.mark.parametrize("layer", [1, 2, 3])
 def test_closed_form_jacobian_equals_autograd(activation, layer):
-    model = mlp([784, 20, 16, 12, 10], activation, seed=3)
+    model = net([784, 20, 16, 12, 10], activation, seed=3)
     x = digits(5)
     closed = kag.jacobians_closed_form(model, x, layer)
     auto = kag.jacobians_autograd(model, x, layer)
@@ -26,15 +42,18 @@ def test_closed_form_jacobian_equals_autograd(activation, layer):
 
 
 def test_relu_first_layer_is_masked_weights():
-    model = mlp([784, 8, 8, 10], "relu", seed=1)
+    model = net([784, 8, 8, 10], seed=1)
     x = digits(3)
     z = model[0](x)
     expected = (z > 0).float()[:, :, None] * model[0].weight[None]
     assert torch.equal(kag.layer_jacobians(model, x, 1), expected.detach())
+    slopes, weight = kag.first_layer_factors(model, x)
+    assert torch.equal(slopes, (z > 0).float()) and torch.equal(weight, model[0].weight.detach())
+    assert torch.equal(kag.dense(kag.layer_batch(model, x, 1)), expected.detach())
 
 
 def test_gelu_jacobian_matches_finite_differences():
-    model = mlp([784, 10, 7, 10], "gelu", seed=2)
+    model = net([784, 10, 7, 10], "gelu", seed=2)
     x = digits(2).double()
     jac = kag.jacobians_autograd(model, x.float(), 2).double()
     sub = torch.nn.Sequential(*list(copy.deepcopy(model).double())[:4])
@@ -47,6 +66,61 @@ def test_gelu_jacobian_matches_finite_differences():
     assert kag.layer_jacobians(model, x.float(), 2, method="auto").shape == (2, 7, 784)
     with pytest.raises(TypeError, match="piecewise"):
         kag.layer_jacobians(model, x.float(), 1, method="closed_form")
+
+
+class MergedLinear(nn.Linear):
+    """A Linear with a low-rank update, as LoRA adapters are seen by mlpgeo.models.weights."""
+
+    def __init__(self, base, delta):
+        super().__init__(base.in_features, base.out_features)
+        self.load_state_dict(base.state_dict())
+        self.delta = delta
+
+    def merged_weight(self):
+        return self.weight + self.delta
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.merged_weight(), self.bias)
+
+
+def test_closed_form_uses_effective_weights_of_adapted_layers():
+    model = net([784, 9, 7, 10], seed=4)
+    delta = 0.05 * torch.randn(9, 784, generator=seeded(1))
+    model[0] = MergedLinear(model[0], delta)
+    x = digits(3)
+    closed = kag.jacobians_closed_form(model, x, 2)
+    torch.testing.assert_close(closed, kag.jacobians_autograd(model, x, 2), rtol=1e-5, atol=1e-6)
+    slopes, weight = kag.first_layer_factors(model, x)
+    torch.testing.assert_close(weight, (model[0].weight + delta).detach())
+
+
+@pytest.mark.parametrize("method", ["closed_form", "autograd"])
+def test_jacobians_of_float64_models_are_float64_and_agree(method):
+    m32 = net([784, 11, 7, 10], "leaky_relu", seed=5)
+    m64 = copy.deepcopy(m32).double()
+    x = digits(4)
+    j64 = kag.layer_jacobians(m64, x, 2, method=method)  # float32 x is converted to the model's dtype
+    assert j64.dtype == torch.float64
+    torch.testing.assert_close(j64.float(), kag.layer_jacobians(m32, x, 2, method=method), rtol=1e-4, atol=1e-6)
+    assert kag.first_layer_factors(m64, x).slopes.dtype == torch.float64
+
+
+def test_jacobians_are_chunked_under_a_small_budget(monkeypatch):
+    model = net([784, 16, 12, 10], seed=6)
+    x = digits(10)
+    whole = kag.layer_jacobians(model, x, 2)
+    auto = kag.jacobians_autograd(model, x, 2)
+    monkeypatch.setenv("MLPGEO_MEMORY_BUDGET", "1MiB")  # the result (600 KiB) fits, one pass (1.5 MiB) does not
+    torch.testing.assert_close(kag.layer_jacobians(model, x, 2), whole)
+    torch.testing.assert_close(kag.jacobians_autograd(model, x, 2), auto)
+    monkeypatch.setenv("MLPGEO_MEMORY_BUDGET", "100KiB")  # the result itself does not fit: refused, not chunked
+    with pytest.raises(BudgetError, match="fewer rows in x"):
+        kag.layer_jacobians(model, x, 2)
+
+
+# --------------------------------------------------------------------------------------------------
+# Sampling minors
+# --------------------------------------------------------------------------------------------------
 
 
 def test_closed_form_2x2_matches_torch_det_and_gathered_minors():
@@ -81,6 +155,8 @@ def test_distinct_indices_are_distinct_and_uniform():
     high = torch.tensor([[2], [7]])
     per = kag.distinct_indices((2, 1000), 2, high, g)
     assert int(per[0].max()) <= 1 and int(per[1].max()) <= 6
+    # no generator: a fresh one seeded 0, so the draw is reproducible
+    assert torch.equal(kag.distinct_indices((5,), 2, 9), kag.distinct_indices((5,), 2, 9, seeded(0)))
 
 
 def test_sample_minors_respects_columns_and_active_rows():
@@ -94,6 +170,47 @@ def test_sample_minors_respects_columns_and_active_rows():
     m = kag.sample_minors(jac, 2, 300, g, rows="active")
     assert (m[0] != 0).all()  # every minor of input 0 uses active rows
     assert (kag.sample_minors(jac, 2, 300, g)[0] == 0).float().mean() > 0.5
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_sampled_minors_equal_explicit_determinants(k):
+    g = torch.Generator().manual_seed(11)
+    jac = torch.randn(3, 8, 50, generator=g, dtype=torch.float64)
+    columns = torch.tensor([2, 7, 11, 19, 23, 31, 40])
+    minors = kag.sample_minors(jac, k, 40, torch.Generator().manual_seed(5), columns=columns)
+    # replay the draws of sample_minors (rows first, then column positions, both shared by the batch)
+    replay = torch.Generator().manual_seed(5)
+    rows = kag.distinct_indices((1, 40), k, 8, replay)[0]
+    cols = columns[kag.distinct_indices((1, 40), k, columns.numel(), replay)[0]]
+    assert set(cols.flatten().tolist()) <= set(columns.tolist())
+    for i in range(3):
+        expected = torch.stack([torch.det(jac[i][rows[j]][:, cols[j]]) for j in range(40)])
+        torch.testing.assert_close(minors[i], expected)
+
+
+def test_minors_are_gathered_in_chunks_under_a_small_budget(monkeypatch):
+    g = torch.Generator().manual_seed(3)
+    jac = torch.randn(40, 9, 60, generator=g)
+    factors = kag.JacobianFactors(torch.rand(40, 9, generator=g), torch.randn(9, 60, generator=g))
+    expected = {name: kag.sample_minors(j, 2, 300, seeded(1), rows="active") for name, j in (("dense", jac), ("factors", factors))}
+    monkeypatch.setenv("MLPGEO_MEMORY_BUDGET", "1MiB")  # result 420 KiB fits; one pass of the blocks (1.5 MiB) does not
+    for name, j in (("dense", jac), ("factors", factors)):
+        assert torch.equal(kag.sample_minors(j, 2, 300, seeded(1), rows="active"), expected[name])
+
+
+def test_active_rows_counts_negative_and_positive_rows():
+    jac = torch.zeros(2, 4, 5)
+    jac[0, 1, 3] = -1e-30  # a tiny negative entry is still a nonzero row
+    jac[1, 2, 0] = 2.0
+    assert kag.active_rows(jac).tolist() == [[False, True, False, False], [False, False, True, False]]
+    slopes = torch.tensor([[1.0, 0.0, 1.0]])
+    weight = torch.tensor([[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]])  # unit 2 has zero weights
+    assert kag.active_rows((slopes, weight)).tolist() == [[True, False, False]]
+
+
+# --------------------------------------------------------------------------------------------------
+# Statistics of minors
+# --------------------------------------------------------------------------------------------------
 
 
 def test_participation_ratio_and_kl_by_hand():
@@ -113,13 +230,13 @@ def test_participation_ratio_and_kl_by_hand():
     assert math.isclose(float(kag.kl_from_uniform(m)), expected, rel_tol=1e-5)
     assert math.isnan(float(kag.kl_from_uniform(torch.zeros(4))))
     assert math.isnan(float(kag.participation_ratio(torch.zeros(4))))
-    with pytest.raises(ValueError, match="convention"):
-        kag.participation_ratio(m, "inverse")
+    assert kag.participation_ratio(m.double()).dtype == torch.float64
 
 
 def test_haar_orthogonal():
     q = kag.haar_orthogonal(12, torch.Generator().manual_seed(0), torch.float64)
     torch.testing.assert_close(q @ q.T, torch.eye(12, dtype=torch.float64))
+    assert torch.equal(kag.haar_orthogonal(5), kag.haar_orthogonal(5, seeded(0)))
 
 
 def test_rotated_minors_match_explicit_rotation():
@@ -140,7 +257,7 @@ def test_rotated_minors_match_explicit_rotation():
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
 @pytest.mark.parametrize("side", ["rows", "columns"])
 def test_factored_first_layer_path_matches_generic(activation, side):
-    model = mlp([784, 24, 8, 10], activation, seed=5)
+    model = net([784, 24, 8, 10], activation, seed=5)
     x = digits(6)
     jac = kag.layer_jacobians(model, x, 1)
     slopes, weight = kag.first_layer_factors(model, x)
@@ -156,12 +273,12 @@ def test_factored_first_layer_path_matches_generic(activation, side):
     torch.testing.assert_close(fast, generic, rtol=1e-4, atol=1e-7)
     a = kag.jacobian_metrics(jac, 2, 50, torch.Generator().manual_seed(1), columns, rotate=side)
     b = kag.jacobian_metrics((slopes, weight), 2, 50, torch.Generator().manual_seed(1), columns, rotate=side)
-    torch.testing.assert_close(a["minors"], b["minors"], rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(a.minors, b.minors, rtol=1e-5, atol=1e-8)
     for key in ("pr", "kl", "rr", "active_fraction", "zero_minor_fraction"):
-        assert math.isclose(a[key], b[key], rel_tol=1e-4), key
+        assert math.isclose(getattr(a, key), getattr(b, key), rel_tol=1e-4), key
     c = kag.jacobian_metrics(jac, 2, 50, torch.Generator().manual_seed(1), columns, rows="active")
     d = kag.jacobian_metrics((slopes, weight), 2, 50, torch.Generator().manual_seed(1), columns, rows="active")
-    assert math.isclose(c["pr"], d["pr"], rel_tol=1e-4)
+    assert math.isclose(c.pr, d.pr, rel_tol=1e-4)
 
 
 def test_rotation_ratio_axis_aligned_vs_rotated():
@@ -178,324 +295,6 @@ def test_rotation_ratio_axis_aligned_vs_rotated():
     assert (kag.rotation_ratio(aligned, 2, 400, 5, side="columns", generator=g) > 1.5).all()
     # k = 1: a one-hot row set has max |entry| 1 against ~ sqrt(2 log(h^2) / h) after rotation
     assert (kag.rotation_ratio(aligned, 1, 400, 5, generator=g) > 1.3).all()
-
-
-def test_ball_sizes():
-    assert kag.ball_pixels(28).numel() == 784
-    assert kag.ball_pixels(19.1).numel() == 784  # 13.5 * sqrt(2) = 19.09
-    assert kag.ball_pixels(19.0).numel() < 784
-    assert torch.equal(kag.ball_pixels(21), kag.ball_pixels(28))
-    n7 = kag.ball_pixels(7).numel()
-    assert abs(n7 - math.pi * 49) < 10
-    mask = kag.ball_mask(1.0)  # 4 centre pixels at distance 0.707 from (13.5, 13.5)
-    assert int(mask.sum()) == 4 and mask[13, 13] and mask[14, 14]
-    corner = kag.ball_pixels(1.0, center=(0, 0))
-    assert corner.tolist() == [0, 1, 28]
-    assert kag.ball_pixels(21, center=(6.5, 6.5)).numel() < 784
-    assert len(kag.grid_centers()) == 9
-
-
-def test_ka_metrics_and_errors():
-    model = mlp([784, 12, 9, 10], "relu", seed=0)
-    x = digits(4)
-    g = torch.Generator().manual_seed(0)
-    out = kag.ka_metrics(model, x, layer=2, k=2, radius=7, n_minors=100, generator=g)
-    for key in ("pr", "kl", "rr"):
-        assert isinstance(out[key], float) and out[f"{key}_per_input"].shape == (4,)
-    assert out["minors"].shape == (4, 100) and out["n_columns"] == kag.ball_pixels(7).numel()
-    assert 1 / math.sqrt(100) - 1e-6 <= out["pr"] <= 1
-    again = kag.ka_metrics(model, x, layer=2, k=2, radius=7, n_minors=100, generator=torch.Generator().manual_seed(0))
-    assert again["pr"] == out["pr"] and again["rr"] == out["rr"]  # same generator seed, same numbers
-    with pytest.raises(ValueError, match="radius"):
-        kag.ka_metrics(model, x, radius=0)
-    with pytest.raises(ValueError, match="radius"):
-        kag.ka_metrics(model, x, radius=-3.0)
-    with pytest.raises(ValueError, match="larger than the layer"):
-        kag.ka_metrics(model, x, layer=2, k=10)
-    with pytest.raises(ValueError, match="column set"):
-        kag.ka_metrics(model, x, k=5, radius=1.0)  # 4 pixels
-    with pytest.raises(ValueError, match="does not exist"):
-        kag.ka_metrics(model, x, layer=3)
-    with pytest.raises(ValueError, match="does not exist"):
-        kag.layer_jacobians(model, x, layer=0)
-    with pytest.raises(ValueError, match="holds no pixel"):
-        kag.ball_pixels(0.5)
-
-
-def test_zero_rows_and_sweep_ratios():
-    init = mlp([784, 16, 16, 10], "relu", seed=0)
-    trained = mlp([784, 16, 16, 10], "relu", seed=0)
-    with torch.no_grad():
-        trained[0].bias[:4] = -1e3  # 4 of 16 units dead everywhere
-    x = digits(8)
-    z = kag.zero_rows(init, trained, x, layer=1)
-    assert z["dead_units"] >= 4 / 16
-    assert z["zero_rows_unit"] >= 4 / 16
-    records = kag.sweep({"random": init, "same": init}, x, layers=(1,), ks=(2,), radii=(7, 28), n_minors=50)
-    ratios = kag.ratio_records(records, "same")
-    assert len(ratios) == 2
-    for r in ratios:  # identical networks, identical sampled minors -> every ratio is exactly 1
-        assert r["pr"] == 1.0 and r["kl"] == 1.0 and r["pr_sparsity"] == 1.0
-
-
-def test_cells_and_criteria():
-    records = [
-        {"activation": "relu", "width": 8, "layer": 1, "k": 2, "radius": 7, "pr": v, "kl": 2 * v, "rr": 1.0, "seed": i}
-        for i, v in enumerate([1.0, 1.2, 1.4])
-    ]
-    cells = kag.metric_cells(records)
-    pr = cells[("relu", 8, 1, 2, 7, "pr")]
-    assert math.isclose(pr["mean"], 1.2) and math.isclose(pr["std"], 0.2) and pr["n"] == 3
-    assert kag.well_above_one(cells[("relu", 8, 1, 2, 7, "kl")])  # 2.4 +- 0.4
-    assert not kag.well_above_one(pr)  # 1.2 - 0.2 = 1.0 is not > 1
-    assert not kag.well_above_one(cells[("relu", 8, 1, 2, 7, "rr")])
-    assert kag.select(records, seed=1)[0]["pr"] == 1.2
-    assert kag.metric_cells(records, width=9) == {}
-
-
-def test_run_setting_small():
-    g = torch.Generator().manual_seed(0)
-    x = torch.rand(64, 784, generator=g)
-    y = torch.randint(0, 10, (64,), generator=g)
-    out = kag.run_setting(x, y, x[:16], y[:16], x[:4], "relu", 6, seed=0, epochs=2, radii=(7, 28),
-                          multi_centers=[(6.5, 6.5), (20.5, 20.5)], snapshot_epochs=(0, 2), n_minors=20, n_rotations=2)
-    assert set(out["accuracy"]) == {"random", "standard", "augmented"}
-    readings = {r["reading"] for r in out["ratios"]}
-    assert readings == {"centre", "multi-centre", "active rows"}
-    # centre: 2 trainings x 2 layers x 2 k x 2 radii
-    assert len(kag.select(out["ratios"], reading="centre")) == 16
-    for r in kag.select(out["epochs"], epoch=0):  # the epoch-0 snapshot is the initialisation itself
-        assert r["pr"] == 1.0 and r["kl"] == 1.0 and r["rr"] == 1.0
-    assert len(out["zero_rows"]) == 4
-    # the returned random network is the initialisation both trainings started from
-    assert torch.equal(out["nets"]["random"][0].weight, kag.train_pair(x, y, "relu", 6, 0, 0)["standard"][0].weight)
-
-
-# --------------------------------------------------------------------------------------------------
-# The report's analysis functions
-# --------------------------------------------------------------------------------------------------
-
-
-def cell(mean, std=0.0):
-    return {"mean": mean, "std": std, "n": 3, "values": []}
-
-
-def test_multi_centres_are_centre_and_diagonals():
-    centres = kag.multi_centres(7.0)
-    assert kag.IMAGE_CENTER in centres and len(centres) == 5
-    assert set(centres) - {kag.IMAGE_CENTER} == {(6.5, 6.5), (6.5, 20.5), (20.5, 6.5), (20.5, 20.5)}
-
-
-def test_accuracy_summary_groups_seeds():
-    runs = [{"activation": "relu", "width": w, "seed": s, "accuracy": {"random": 0.1, "standard": 0.8 + 0.1 * s + w / 1000,
-                                                                      "augmented": 0.5}}
-            for w in (8, 16) for s in (0, 1)]
-    acc = kag.accuracy_summary(runs)
-    assert list(acc) == [f"relu_{w}_{t}" for w in (8, 16) for t in ("random", "standard", "augmented")]
-    assert math.isclose(acc["relu_8_standard"]["mean"], 0.858) and acc["relu_8_standard"]["n"] == 2
-    assert math.isclose(acc["relu_16_standard"]["std"], 0.1 / math.sqrt(2))
-    assert "relu_8_standard" in kag.format_summaries(acc)
-
-
-def test_above_one_summary_shares_and_medians():
-    cells = {("relu", 8, 1, 2, 7, "pr"): cell(1.5, 0.1), ("relu", 8, 1, 2, 7, "kl"): cell(0.9),
-             ("relu", 8, 1, 2, 7, "rr"): cell(1.05), ("gelu", 8, 1, 2, 7, "pr"): cell(1.3, 0.4),
-             ("gelu", 8, 1, 2, 7, "kl"): cell(2.0, 0.2), ("gelu", 8, 1, 2, 7, "rr"): cell(1.2, 0.1)}
-    s = kag.above_one_summary(cells, ["relu", "gelu"])
-    assert s["n_cells"] == 6 and math.isclose(s["share_well_above_1"], 3 / 6)  # pr relu, kl gelu, rr gelu
-    assert s["pr_share_well_above_1"] == 0.5 and s["kl_share_well_above_1"] == 0.5 and s["rr_share_well_above_1"] == 0.5
-    assert math.isclose(s["pr_median_ratio"], 1.4) and math.isclose(s["kl_median_ratio"], 1.45)
-    assert math.isclose(s["relu_share_well_above_1"], 1 / 3) and math.isclose(s["gelu_share_well_above_1"], 2 / 3)
-    lines = kag.format_cells({**cells, ("relu", 8, 1, 2, 21, "pr"): cell(5.0)}, skip_radius=21).splitlines()
-    assert len(lines) == 6 and sum("well above 1" in line for line in lines) == 3
-
-
-def test_augmentation_reductions_and_summary():
-    keys = [("relu", 8, 1, 2, r, m) for r in (7, 21) for m in kag.METRICS]
-    std = {k: cell(2.0) for k in keys}
-    aug = {k: cell({"pr": 1.0, "kl": 1.5, "rr": 3.0}[k[-1]]) for k in keys}
-    red = kag.augmentation_reductions(std, aug, skip_radius=21)
-    assert len(red) == 3  # radius 21 left out
-    assert red[("relu", 8, 1, 2, 7, "pr")] == 0.5 and red[("relu", 8, 1, 2, 7, "rr")] == -0.5
-    s = kag.reduction_summary(red, ["relu"])
-    assert s["median_reduction"] == 0.25 and math.isclose(s["share_of_cells_lowered"], 2 / 3)
-    assert s["median_reduction_kl"] == 0.25 and s["median_reduction_relu"] == 0.25
-    assert len(kag.augmentation_reductions(std, aug, skip_radius=None)) == 6
-
-
-def test_scale_spread_and_verdict():
-    records = []
-    for reading in ("centre", "multi-centre"):
-        for training in kag.TRAININGS:
-            for layer in (1, 2):
-                for radius, value in ((7, 1.0), (28, 3.0)):
-                    for seed in (0, 1):
-                        records.append(dict(activation="relu", width=8, k=2, layer=layer, radius=radius, seed=seed,
-                                            reading=reading, training=training, pr=value, kl=2.0, rr=value))
-    s = kag.scale_spread(records, 8, (7, 28), ["relu"])
-    assert s["n_series"] == 2 * 2 * 2 * 3
-    assert s["median_relative_spread"] == 1.0  # pr, rr: (3 - 1) / 2 = 1 in 2/3 of series; kl: 0
-    assert math.isclose(s["share_series_one_verdict"], 1 / 3)  # pr, rr flip from "not above" (1) to "above" (3)
-    assert kag.scale_agnostic_verdict(0.1, 0.95) == "reproduced"
-    assert kag.scale_agnostic_verdict(0.1, 0.5) == "partly reproduced"
-    assert kag.scale_agnostic_verdict(0.31, 1.0) == "not reproduced"
-
-
-def test_confound_summary_and_rows():
-    records = [dict(activation="relu", width=8, training=t, layer=1, k=2, radius=28, seed=s, reading=reading,
-                    pr=p, kl=p, rr=p, pr_sparsity=0.5, active_random=0.5, active_trained=0.7)
-               for t in kag.TRAININGS for s in (0, 1) for reading, p in (("centre", 0.8 + 0.1 * s), ("active rows", 1.2))]
-    summary = kag.confound_summary(records)
-    assert math.isclose(summary["raw"]["pr_median"], 0.85) and math.isclose(summary["active_rows"]["kl_median"], 1.2)
-    assert summary["pr_sparsity_only_median"] == 0.5
-    rows = kag.confound_rows(records, [8], layers=(1,))
-    assert len(rows) == 2 and math.isclose(rows[0]["pr"], 0.85) and rows[0]["rr_active"] == 1.2
-    assert "sparsity-only 0.500" in kag.format_confound_rows(rows)
-
-
-def test_zero_rows_summary_and_epoch_metric():
-    zr = [dict(activation=a, width=8, training="standard", layer=1, seed=s, zero_rows_unit=u, zero_rows_input=u / 2,
-               zero_rows_input_init=0.0, dead_units=0.0, dead_units_init=0.0)
-          for a, us in (("relu", (0.1, 0.3)), ("gelu", (0.0, 0.0))) for s, u in enumerate(us)]
-    s = kag.zero_rows_summary(zr, ["relu", "gelu"])
-    assert math.isclose(s["zero_rows_unit_mean"], 0.1)
-    assert math.isclose(s["zero_rows_unit_relu"]["mean"], 0.2) and math.isclose(s["zero_rows_per_input_relu"]["mean"], 0.1)
-    assert len(kag.zero_row_lines(zr).splitlines()) == 2
-    ep = [dict(activation="relu", layer=2, epoch=4, seed=1, pr=1.5, kl=2.0, rr=0.5)]
-    assert kag.epoch_sweep_metric(ep) == {"relu_l2_e4_s1": {"pr": 1.5, "kl": 2.0, "rr": 0.5}}
-
-
-def test_width_gains_and_verdict():
-    cells = {t: {(a, w, 1, 2, r, "pr"): cell(w / 8 * (1 if a == "relu" else 0.5) + (r == 21) * 100)
-                 for a in ("relu", "gelu") for w in (8, 16) for r in (7, 21)}
-             for t in kag.TRAININGS}
-    cells["augmented"][("gelu", 16, 1, 2, 7, "pr")] = cell(0.25)  # narrower wins this one
-    gains = kag.width_gains(cells, 16, 8)
-    assert sorted(gains.tolist()) == [0.5, 2.0, 2.0, 2.0]
-    s = kag.width_summary(gains)
-    assert s == {"share_cells_wider_stronger": 0.75, "median_wide_over_narrow": 2.0, "n_cells": 4}
-    assert kag.larger_stronger_verdict(0.75, 2.0) == "partly reproduced"
-    assert kag.larger_stronger_verdict(0.8, 1.06) == "reproduced"
-    assert kag.larger_stronger_verdict(0.9, 1.05) == "partly reproduced"
-    assert kag.larger_stronger_verdict(0.4, 2.0) == "not reproduced"
-
-
-def test_ratio_curves_and_top_units():
-    records = [dict(activation="relu", width=8, layer=1, k=2, radius=r, seed=s, reading="centre", training=t,
-                    pr=r / 7 + s, kl=1.0, rr=1.0) for r in (7, 14) for s in (0, 2) for t in kag.TRAININGS]
-    curves = kag.ratio_curves(records, "pr", (7, 14), ["relu"], reading="centre", width=8, layer=1, k=2)
-    assert set(curves) == {"relu standard", "relu augmented"}
-    means, stds = curves["relu standard"]
-    assert means == [2.0, 3.0] and all(math.isclose(v, math.sqrt(2)) for v in stds)
-    model = mlp([784, 10, 10], "relu", seed=0)
-    x = digits(2)
-    norms = kag.row_norms(kag.layer_jacobians(model, x[:1], 1))[0]
-    units = kag.top_units(model, x, layer=1, n=3)
-    assert len(units) == 3 and norms[units[0]] == norms.max() and norms[units[0]] >= norms[units[1]] >= norms[units[2]]
-
-
-# --------------------------------------------------------------------------------------------------
-# Further hand-computed cases and bad input
-# --------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("k", [1, 2, 3])
-def test_sampled_minors_equal_explicit_determinants(k):
-    g = torch.Generator().manual_seed(11)
-    jac = torch.randn(3, 8, 50, generator=g, dtype=torch.float64)
-    columns = torch.tensor([2, 7, 11, 19, 23, 31, 40])
-    minors = kag.sample_minors(jac, k, 40, torch.Generator().manual_seed(5), columns=columns)
-    # replay the draws of sample_minors (rows first, then column positions, both shared by the batch)
-    replay = torch.Generator().manual_seed(5)
-    rows = kag.distinct_indices((1, 40), k, 8, replay)[0]
-    cols = columns[kag.distinct_indices((1, 40), k, columns.numel(), replay)[0]]
-    assert set(cols.flatten().tolist()) <= set(columns.tolist())
-    for i in range(3):
-        expected = torch.stack([torch.det(jac[i][rows[j]][:, cols[j]]) for j in range(40)])
-        torch.testing.assert_close(minors[i], expected)
-
-
-def test_zero_row_threshold_fraction_and_unit_norms_by_hand():
-    norms = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0])
-    assert kag.zero_row_threshold(norms, 0.0) == 0.0
-    assert math.isclose(kag.zero_row_threshold(norms, 0.25), 1.0)  # linear interpolation: quantile 0.25 of 0..4
-    assert kag.zero_row_fraction(norms, 0.0) == 0.2  # exact zeros count at threshold 0
-    assert kag.zero_row_fraction(norms, 2.0) == 0.6
-    jac = torch.zeros(2, 3, 4)
-    jac[0, 0, 0], jac[1, 0, 1] = 3.0, 4.0  # unit 0: row norms 3 and 4 -> rms sqrt(12.5)
-    jac[1, 1, :] = 1.0  # unit 1: row norms 0 and 2 -> rms sqrt(2)
-    torch.testing.assert_close(kag.row_norms(jac), torch.tensor([[3.0, 0.0, 0.0], [4.0, 2.0, 0.0]]))
-    torch.testing.assert_close(kag.unit_norms(jac), torch.tensor([math.sqrt(12.5), math.sqrt(2.0), 0.0]))
-    assert kag.dead_units(jac).tolist() == [False, False, True]
-    with pytest.raises(ValueError, match="quantile"):
-        kag.zero_row_threshold(norms, 1.5)
-
-
-def test_metric_ratios_and_same_seed_same_sweep():
-    assert kag.metric_ratios({"pr": 0.6, "kl": 1.0, "rr": 2.0}, {"pr": 0.3, "kl": 0.5, "rr": 4.0}) == {
-        "pr": 2.0, "kl": 2.0, "rr": 0.5}
-    model = mlp([784, 10, 8, 10], "gelu", seed=1)
-    x = digits(3)
-    a = kag.sweep({"m": model}, x, ks=(1, 2), radii=(7,), n_minors=30, seed=4)
-    b = kag.sweep({"m": model}, x, ks=(1, 2), radii=(7,), n_minors=30, seed=4)
-    c = kag.sweep({"m": model}, x, ks=(1, 2), radii=(7,), n_minors=30, seed=5)
-    assert a == b and a != c
-
-
-def test_bad_column_sets_and_minor_arguments():
-    jac = torch.randn(2, 5, 30, generator=torch.Generator().manual_seed(0))
-    g = torch.Generator().manual_seed(0)
-    with pytest.raises(ValueError, match="empty"):
-        kag.sample_minors(jac, 1, 10, g, columns=torch.tensor([], dtype=torch.long))
-    with pytest.raises(ValueError, match="lie in 0..29"):
-        kag.sample_minors(jac, 1, 10, g, columns=torch.tensor([0, 30]))
-    with pytest.raises(ValueError, match="duplicate"):
-        kag.sample_minors(jac, 1, 10, g, columns=torch.tensor([3, 3, 4]))
-    with pytest.raises(ValueError, match="column set"):
-        kag.sample_minors(jac, 3, 10, g, columns=torch.tensor([3, 4]))
-    with pytest.raises(ValueError, match="larger than the layer"):
-        kag.sample_minors(jac, 6, 10, g)
-    with pytest.raises(ValueError, match="n_minors"):
-        kag.sample_minors(jac, 2, 0, g)
-    with pytest.raises(ValueError, match="row set"):
-        kag.sample_minors(jac, 2, 10, g, rows="some")
-    with pytest.raises(ValueError, match="rotation side"):
-        kag.rotation_ratio(jac, 2, 10, side="diagonal", generator=g)
-    with pytest.raises(ValueError, match="28 x 28"):
-        kag.ka_metrics(mlp([30, 5, 10], "relu", seed=0), torch.rand(2, 30), radius=7)
-    with pytest.raises(ValueError, match="radius"):
-        kag.ball_mask(float("nan"))
-
-
-def test_activation_medians_epoch_means_and_width_by_activation():
-    cells = {("relu", 8, 1, 2, 7, "pr"): cell(0.5), ("relu", 8, 2, 2, 7, "pr"): cell(0.7),
-             ("relu", 8, 1, 2, 7, "kl"): cell(0.4), ("relu", 8, 1, 2, 7, "rr"): cell(1.0),
-             ("gelu", 8, 1, 2, 7, "pr"): cell(1.3), ("gelu", 8, 1, 2, 7, "kl"): cell(1.5),
-             ("gelu", 8, 1, 2, 7, "rr"): cell(0.9)}
-    med = kag.activation_medians(cells, ["relu", "gelu"])
-    assert math.isclose(med["relu_pr_median"], 0.6) and med["gelu_kl_median"] == 1.5 and len(med) == 6
-    ep = [dict(activation="relu", layer=1, epoch=e, seed=s, pr=1 + e + s, kl=1.0, rr=2.0 * e)
-          for e in (2, 0) for s in (0, 1)]
-    means = kag.epoch_means(ep)
-    assert list(means) == [("relu", 1, "pr"), ("relu", 1, "kl"), ("relu", 1, "rr")]
-    assert means[("relu", 1, "pr")] == {0: 1.5, 2: 3.5}  # epochs sorted, seeds averaged
-    assert kag.format_epoch_means(means).splitlines()[0] == "relu  layer 1 PR: e0 1.500, e2 3.500"
-    wide = {t: {(a, w, 1, 2, 7, "pr"): cell({("relu", 16): 2.0, ("relu", 8): 1.0, ("gelu", 16): 1.0,
-                                             ("gelu", 8): 2.0}[(a, w)]) for a in ("relu", "gelu") for w in (8, 16)}
-            for t in kag.TRAININGS}
-    by = kag.width_summaries_by_activation(wide, 16, 8, ["relu", "gelu"])
-    assert by["relu"] == {"share_cells_wider_stronger": 1.0, "median_wide_over_narrow": 2.0, "n_cells": 2}
-    assert by["gelu"]["share_cells_wider_stronger"] == 0.0 and by["gelu"]["median_wide_over_narrow"] == 0.5
-
-
-def test_ball_radius_accepts_numpy_numbers_and_refuses_bools():
-    import numpy as np
-
-    assert torch.equal(kag.ball_pixels(np.int64(7)), kag.ball_pixels(7))
-    with pytest.raises(ValueError, match="radius"):
-        kag.ball_mask(True)
-    with pytest.raises(ValueError, match="radius"):
-        kag.ball_mask("7")
 
 
 def test_shared_position_rotated_minors_match_explicit_rotation():
@@ -516,18 +315,329 @@ def test_shared_position_rotated_minors_match_explicit_rotation():
     minors = kag.sample_minors(jac, 2, 30, replay, columns)
     maxima = []
     for _ in range(3):
-        qq = kag.haar_orthogonal(9, replay)
+        qq = kag.haar_orthogonal(9, replay, torch.float64)
         r, p = kag.sample_minor_indices(1, 30, 2, 9, 6, replay)
-        rotated = torch.einsum("ab,nbd->nad", qq.double(), jac)
+        rotated = torch.einsum("ab,nbd->nad", qq, jac)
         maxima.append(kag.gather_minors(rotated, r.expand(7, 30, 2), columns[p].expand(7, 30, 2)).abs().amax(dim=1))
     torch.testing.assert_close(rr, minors.abs().amax(dim=1) / torch.stack(maxima).mean(dim=0))
 
 
-def test_active_rows_counts_negative_and_positive_rows():
-    jac = torch.zeros(2, 4, 5)
-    jac[0, 1, 3] = -1e-30  # a tiny negative entry is still a nonzero row
-    jac[1, 2, 0] = 2.0
-    assert kag.active_rows(jac).tolist() == [[False, True, False, False], [False, False, True, False]]
-    slopes = torch.tensor([[1.0, 0.0, 1.0]])
-    weight = torch.tensor([[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]])  # unit 2 has zero weights
-    assert kag.active_rows((slopes, weight)).tolist() == [[True, False, False]]
+@pytest.mark.parametrize("form", ["dense", "factors"])
+@pytest.mark.parametrize("side", ["rows", "columns"])
+def test_rotation_ratio_is_the_same_in_chunks(monkeypatch, form, side):
+    model = net([784, 20, 8, 10], seed=9)
+    x = digits(60)
+    jac = kag.layer_batch(model, x, 1)
+    jac = kag.dense(jac) if form == "dense" else jac
+    columns = kag.ball_pixels(7)
+    whole = kag.rotation_ratio(jac, 2, 200, 2, side, columns, seeded(3))
+    monkeypatch.setenv("MLPGEO_MEMORY_BUDGET", "1MiB")  # forces chunks of inputs on every path
+    torch.testing.assert_close(kag.rotation_ratio(jac, 2, 200, 2, side, columns, seeded(3)), whole)
+
+
+# --------------------------------------------------------------------------------------------------
+# One call per batch
+# --------------------------------------------------------------------------------------------------
+
+
+def test_ka_metrics_values_and_reproducibility():
+    model = net([784, 12, 9, 10], seed=0)
+    x = digits(4)
+    out = kag.ka_metrics(model, x, layer=2, k=2, radius=7, n_minors=100, generator=seeded(0))
+    assert isinstance(out, kag.KAMetrics)
+    for key in ("pr", "kl", "rr"):
+        assert isinstance(getattr(out, key), float) and getattr(out, f"{key}_per_input").shape == (4,)
+        assert getattr(out, key) == float(torch.nanmean(getattr(out, f"{key}_per_input")))
+    assert out.minors.shape == (4, 100) and out.n_columns == kag.ball_pixels(7).numel()
+    assert 1 / math.sqrt(100) - 1e-6 <= out.pr <= 1
+    assert 0 <= out.kl <= math.log(100) + 1e-6
+    torch.testing.assert_close(out.pr_per_input, kag.participation_ratio(out.minors))
+    torch.testing.assert_close(out.kl_per_input, kag.kl_from_uniform(out.minors))
+    assert out.zero_minor_fraction == float((out.minors == 0).double().mean())
+    again = kag.ka_metrics(model, x, layer=2, k=2, radius=7, n_minors=100, generator=seeded(0))
+    assert again.pr == out.pr and again.rr == out.rr  # same generator seed, same numbers
+    default = kag.ka_metrics(model, x, layer=2, k=2, radius=7, n_minors=100)  # no generator: seeded 0
+    assert default.pr == out.pr
+
+
+def test_ka_metrics_of_a_float64_model():
+    m32 = net([784, 12, 9, 10], seed=0)
+    m64 = copy.deepcopy(m32).double()
+    x = digits(4)
+    a = kag.ka_metrics(m32, x, layer=2, k=2, radius=14, n_minors=80, generator=seeded(1))
+    b = kag.ka_metrics(m64, x.double(), layer=2, k=2, radius=14, n_minors=80, generator=seeded(1))
+    assert b.minors.dtype == torch.float64 and b.rr_per_input.dtype == torch.float64
+    torch.testing.assert_close(b.minors.float(), a.minors, rtol=1e-4, atol=1e-9)
+    assert math.isclose(a.pr, b.pr, rel_tol=1e-4) and math.isclose(a.kl, b.kl, rel_tol=1e-4)
+    assert math.isclose(a.rr, b.rr, rel_tol=1e-3)
+
+
+def test_dead_network_metrics_refuse_instead_of_nan():
+    model = net([784, 6, 5, 10], seed=0)
+    with torch.no_grad():
+        model[0].bias.fill_(-1e3)  # every unit of layer 1 is inactive at every input
+    out = kag.ka_metrics(model, digits(3), layer=1, n_minors=20)
+    assert torch.isnan(out.pr_per_input).all() and out.zero_minor_fraction == 1.0 and out.active_fraction == 0.0
+    with pytest.raises(ValueError, match="undefined for every input"):
+        out.pr
+    with pytest.raises(ValueError, match="undefined"):
+        kag.metric_ratios(out, out)
+
+
+def test_metric_ratios():
+    model = net(seed=1)
+    x = digits(3)
+    a = kag.ka_metrics(model, x, n_minors=30, generator=seeded(4))
+    b = kag.ka_metrics(net(seed=2), x, n_minors=30, generator=seeded(4))
+    ratios = kag.metric_ratios(a, b)
+    assert ratios == {key: getattr(a, key) / getattr(b, key) for key in kag.METRICS}
+    assert kag.metric_ratios(a, a) == {"pr": 1.0, "kl": 1.0, "rr": 1.0}
+
+
+# --------------------------------------------------------------------------------------------------
+# Pixel sets, zero rows
+# --------------------------------------------------------------------------------------------------
+
+
+def test_ball_sizes():
+    assert kag.ball_pixels(28).numel() == 784
+    assert kag.ball_pixels(19.1).numel() == 784  # 13.5 * sqrt(2) = 19.09
+    assert kag.ball_pixels(19.0).numel() < 784
+    assert torch.equal(kag.ball_pixels(21), kag.ball_pixels(28))
+    n7 = kag.ball_pixels(7).numel()
+    assert abs(n7 - math.pi * 49) < 10
+    mask = kag.ball_mask(1.0)  # 4 centre pixels at distance 0.707 from (13.5, 13.5)
+    assert int(mask.sum()) == 4 and mask[13, 13] and mask[14, 14]
+    corner = kag.ball_pixels(1.0, center=(0, 0))
+    assert corner.tolist() == [0, 1, 28]
+    assert kag.ball_pixels(21, center=(6.5, 6.5)).numel() < 784
+    assert len(kag.grid_centers()) == 9
+    assert kag.grid_centers(7.0)[0] == (6.5, 6.5) and kag.grid_centers(100.0) == [(13.5, 13.5)]
+    assert torch.equal(kag.ball_pixels(np.int64(7)), kag.ball_pixels(7))
+    assert torch.equal(kag.ball_pixels(7, center=np.array([13.5, 13.5])), kag.ball_pixels(7))
+
+
+def test_zero_row_threshold_fraction_and_unit_norms_by_hand():
+    norms = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0])
+    assert kag.zero_row_threshold(norms, 0.0) == 0.0
+    assert math.isclose(kag.zero_row_threshold(norms, 0.25), 1.0)  # linear interpolation: quantile 0.25 of 0..4
+    assert kag.zero_row_fraction(norms, 0.0) == 0.2  # exact zeros count at threshold 0
+    assert kag.zero_row_fraction(norms, 2.0) == 0.6
+    jac = torch.zeros(2, 3, 4)
+    jac[0, 0, 0], jac[1, 0, 1] = 3.0, 4.0  # unit 0: row norms 3 and 4 -> rms sqrt(12.5)
+    jac[1, 1, :] = 1.0  # unit 1: row norms 0 and 2 -> rms sqrt(2)
+    torch.testing.assert_close(kag.row_norms(jac), torch.tensor([[3.0, 0.0, 0.0], [4.0, 2.0, 0.0]]))
+    torch.testing.assert_close(kag.unit_norms(jac), torch.tensor([math.sqrt(12.5), math.sqrt(2.0), 0.0]))
+    assert kag.dead_units(jac).tolist() == [False, False, True]
+
+
+def test_zero_row_threshold_of_more_norms_than_torch_quantile_takes():
+    norms = torch.arange(2**24 + 1, dtype=torch.float32)  # torch.quantile refuses more than 2**24 values
+    assert kag.zero_row_threshold(norms, 0.5) == 2**23
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_zero_rows_counts_dead_units(dtype):
+    init = net([784, 16, 16, 10], seed=0, dtype=dtype)
+    trained = copy.deepcopy(init)
+    with torch.no_grad():
+        trained[0].bias[:4] = -1e3  # 4 of 16 units dead everywhere
+    x = digits(8)
+    z = kag.zero_rows(init, trained, x, layer=1)
+    assert isinstance(z, kag.ZeroRows)
+    assert z.dead_units >= 4 / 16 and z.zero_rows_unit >= 4 / 16
+    same = kag.zero_rows(init, init, x, layer=2)
+    assert same.zero_rows_input == same.zero_rows_input_init and same.dead_units == same.dead_units_init
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------------
+
+
+def test_general_figures_draw():
+    model = net(seed=0)
+    x = digits(3)
+    out = kag.ka_metrics(model, x, n_minors=40)
+    assert kag.plot_ball_masks(x[0]).get_legend() is not None
+    assert len(kag.plot_ball_centres(x[0], 21, kag.grid_centers(7.0)).patches) == 9
+    ax = kag.plot_minor_histogram(out.minors, kag.ka_metrics(net(seed=1), x, n_minors=40).minors, k=2)
+    assert ax.get_xlabel() == "log10 |2-minor|"
+    axes = kag.plot_jacobian_rows(kag.layer_jacobians(model, x[:1], 1)[0], [0, 3, 5], title="rows")
+    assert len(axes) == 3
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------------
+# Bad inputs: each ends in mlpgeo's own TypeError / ValueError naming the argument
+# --------------------------------------------------------------------------------------------------
+
+M = net([784, 12, 9, 10], seed=0)
+GELU = net([784, 12, 9, 10], "gelu", seed=0)
+SMALL = net([30, 5, 4, 10], seed=0)
+X = digits(4)
+J = torch.randn(3, 6, 40, generator=seeded(0))
+F = kag.JacobianFactors(torch.rand(3, 6, generator=seeded(1)), torch.randn(6, 40, generator=seeded(2)))
+G = seeded(0)
+
+
+def nan_model():
+    model = copy.deepcopy(M)
+    with torch.no_grad():
+        model[2].weight[0, 0] = float("nan")
+    return model
+
+
+def dead_model():
+    model = copy.deepcopy(M)
+    with torch.no_grad():
+        model[0].bias.fill_(-1e3)  # no unit of layer 1 is ever active
+    return model
+
+
+def with_nan(t, index=(0, 0)):
+    t = t.clone()
+    t[index] = float("nan")
+    return t
+
+
+def zero_kl_metrics():
+    flat = torch.ones(2, 5)  # equal minors: KL = 0 exactly
+    return kag.KAMetrics(kag.participation_ratio(flat), kag.kl_from_uniform(flat), torch.ones(2), flat,
+                         torch.ones(2, 3, dtype=torch.bool), 40, "toolkit")
+
+
+# (id, call, exception, message pattern, memory budget or None)
+BAD = [
+    # Jacobians
+    ("layer-0", lambda: kag.layer_jacobians(M, X, 0), ValueError, "layer=0", None),
+    ("layer-too-deep", lambda: kag.layer_jacobians(M, X, 3), ValueError, "layer=3", None),
+    ("layer-float", lambda: kag.layer_jacobians(M, X, 1.0), TypeError, "layer", None),
+    ("layer-bool", lambda: kag.jacobians_closed_form(M, X, True), TypeError, "layer", None),
+    ("layer-str", lambda: kag.jacobians_autograd(M, X, "1"), TypeError, "layer", None),
+    ("x-int", lambda: kag.layer_jacobians(M, X.long()), TypeError, "x has dtype", None),
+    ("x-complex", lambda: kag.layer_jacobians(M, X.to(torch.complex64)), TypeError, "x is complex", None),
+    ("x-half", lambda: kag.layer_jacobians(M, X.half()), TypeError, "x has dtype", None),
+    ("x-nan", lambda: kag.layer_jacobians(M, with_nan(X)), ValueError, "x holds NaN", None),
+    ("x-inf", lambda: kag.first_layer_factors(M, X.clone().fill_(float("inf"))), ValueError, "x holds NaN", None),
+    ("x-empty", lambda: kag.layer_jacobians(M, X[:0]), ValueError, "x is an empty batch", None),
+    ("x-wrong-width", lambda: kag.layer_jacobians(M, X[:, :783]), ValueError, r"x has shape \(4, 783\)", None),
+    ("x-1d", lambda: kag.layer_batch(M, X[0]), ValueError, "x has shape", None),
+    ("x-numpy", lambda: kag.layer_jacobians(M, X.numpy()), TypeError, "x must be a torch.Tensor", None),
+    ("model-nan", lambda: kag.layer_jacobians(nan_model(), X), ValueError, "parameter", None),
+    ("model-linear", lambda: kag.layer_jacobians(M[0], X), TypeError, "model must be an nn.Sequential", None),
+    ("model-half", lambda: kag.layer_jacobians(copy.deepcopy(M).half(), X), TypeError, "model has parameters", None),
+    ("method-unknown", lambda: kag.layer_jacobians(M, X, method="fast"), ValueError, "method", None),
+    ("closed-form-gelu", lambda: kag.jacobians_closed_form(GELU, X), TypeError, "piecewise", None),
+    ("jacobians-over-budget", lambda: kag.layer_jacobians(M, digits(50), 2), BudgetError, "fewer rows in x", "100KiB"),
+    # sampling minors
+    ("k-0", lambda: kag.sample_minors(J, 0, 10, G), ValueError, "k must be", None),
+    ("k-float", lambda: kag.sample_minors(J, 2.0, 10, G), TypeError, "k must be an integer", None),
+    ("k-above-layer", lambda: kag.sample_minors(J, 7, 10, G), ValueError, "larger than the layer", None),
+    ("k-above-columns", lambda: kag.sample_minors(J, 3, 10, G, columns=torch.tensor([3, 4])), ValueError, "column set", None),
+    ("n-minors-0", lambda: kag.sample_minors(J, 2, 0, G), ValueError, "n_minors", None),
+    ("n-minors-negative", lambda: kag.sample_minors(F, 2, -5, G), ValueError, "n_minors", None),
+    ("n-minors-float", lambda: kag.sample_minors(J, 2, 1.5, G), TypeError, "n_minors", None),
+    ("n-minors-huge", lambda: kag.sample_minors(J, 2, 10**10, G), BudgetError, "lower n_minors", None),
+    ("n-minors-over-small-budget", lambda: kag.sample_minors(J, 2, 20_000, G), BudgetError, "n_minors", "200KiB"),
+    ("columns-duplicate", lambda: kag.sample_minors(J, 1, 10, G, columns=torch.tensor([3, 3, 4])), ValueError, "duplicate", None),
+    ("columns-out-of-range", lambda: kag.sample_minors(J, 1, 10, G, columns=torch.tensor([0, 40])), ValueError, "lie in 0..39", None),
+    ("columns-negative", lambda: kag.sample_minors(J, 1, 10, G, columns=torch.tensor([-1, 2])), ValueError, "columns", None),
+    ("columns-empty", lambda: kag.sample_minors(J, 1, 10, G, columns=torch.tensor([], dtype=torch.long)), ValueError, "columns is empty", None),
+    ("columns-float", lambda: kag.sample_minors(J, 1, 10, G, columns=torch.tensor([1.0, 2.0])), TypeError, "columns", None),
+    ("rows-unknown", lambda: kag.sample_minors(J, 2, 10, G, rows="some"), ValueError, "rows", None),
+    ("generator-int", lambda: kag.sample_minors(J, 2, 10, 0), TypeError, "generator", None),
+    ("jac-nan", lambda: kag.sample_minors(with_nan(J, (0, 0, 0)), 2, 10, G), ValueError, "jac holds NaN", None),
+    ("jac-2d", lambda: kag.sample_minors(J[0], 2, 10, G), ValueError, "jac has shape", None),
+    ("jac-int", lambda: kag.sample_minors(J.long(), 2, 10, G), TypeError, "jac has dtype", None),
+    ("factors-mismatch", lambda: kag.sample_minors((F.slopes, F.weight[:5]), 2, 10, G), ValueError, "do not match", None),
+    ("distinct-k-above-high", lambda: kag.distinct_indices((4,), 3, 2, G), ValueError, "k=3", None),
+    ("distinct-negative-shape", lambda: kag.distinct_indices((-1, 2), 1, 5, G), ValueError, r"shape\[0\]", None),
+    ("distinct-high-float", lambda: kag.distinct_indices((4,), 1, 5.0, G), TypeError, "high", None),
+    ("distinct-high-shape", lambda: kag.distinct_indices((4, 3), 1, torch.full((5, 1), 9), G), ValueError, "broadcast", None),
+    ("distinct-huge", lambda: kag.distinct_indices((10**6, 10**5), 2, 9, G), BudgetError, "n_minors", None),
+    ("gather-rows-out-of-range", lambda: kag.gather_minors(J, torch.full((3, 4, 2), 6), torch.zeros(3, 4, 2, dtype=torch.long)), ValueError, "rows holds", None),
+    ("gather-cols-float", lambda: kag.gather_minors(J, torch.zeros(3, 4, 2, dtype=torch.long), torch.zeros(3, 4, 2)), TypeError, "cols", None),
+    ("gather-shape-mismatch", lambda: kag.gather_minors(J, torch.zeros(3, 4, 2, dtype=torch.long), torch.zeros(3, 5, 2, dtype=torch.long)), ValueError, "must both be", None),
+    ("small-det-not-square", lambda: kag.small_det(torch.ones(4, 2, 3)), ValueError, "square", None),
+    ("small-det-int", lambda: kag.small_det(torch.ones(4, 2, 2, dtype=torch.long)), TypeError, "sub has dtype", None),
+    ("index-counts-float", lambda: kag.sample_minor_indices(2.0, 5, 2, 6, 6, G), TypeError, "n_inputs", None),
+    # statistics of minors
+    ("pr-nan", lambda: kag.participation_ratio(torch.tensor([1.0, float("nan")])), ValueError, "minors holds NaN", None),
+    ("pr-int", lambda: kag.participation_ratio(torch.tensor([1, 2])), TypeError, "minors has dtype", None),
+    ("pr-convention", lambda: kag.participation_ratio(torch.ones(3), "inverse"), ValueError, "convention", None),
+    ("pr-empty", lambda: kag.participation_ratio(torch.ones(0)), ValueError, "minors is empty", None),
+    ("pr-0d", lambda: kag.participation_ratio(torch.tensor(1.0)), ValueError, "at least one dimension", None),
+    ("kl-inf", lambda: kag.kl_from_uniform(torch.tensor([1.0, float("inf")])), ValueError, "minors holds NaN", None),
+    ("kl-complex", lambda: kag.kl_from_uniform(torch.ones(3, dtype=torch.complex64)), TypeError, "minors is complex", None),
+    ("haar-size-0", lambda: kag.haar_orthogonal(0, G), ValueError, "size", None),
+    ("haar-size-float", lambda: kag.haar_orthogonal(2.5, G), TypeError, "size", None),
+    ("haar-size-huge", lambda: kag.haar_orthogonal(10**6, G), BudgetError, "rotation", None),
+    ("haar-half", lambda: kag.haar_orthogonal(4, G, torch.float16), TypeError, "dtype", None),
+    ("rr-rotations-0", lambda: kag.rotation_ratio(J, 2, 10, 0, generator=G), ValueError, "n_rotations", None),
+    ("rr-rotations-float", lambda: kag.rotation_ratio(J, 2, 10, 2.5, generator=G), TypeError, "n_rotations", None),
+    ("rr-side", lambda: kag.rotation_ratio(J, 2, 10, side="diagonal", generator=G), ValueError, "side", None),
+    ("rr-minors-rows", lambda: kag.rotation_ratio(J, 2, 10, minors=torch.ones(2, 10), generator=G), ValueError, "minors has 2 rows", None),
+    ("rr-minors-nan", lambda: kag.rotation_ratio(J, 2, 10, minors=with_nan(torch.ones(3, 10)), generator=G), ValueError, "minors holds NaN", None),
+    ("rr-columns-rotation-huge", lambda: kag.rotation_ratio(torch.zeros(1, 2, 20_000), 2, 10, side="columns", generator=G), BudgetError, "side='rows'", "1GiB"),
+    ("rotated-q-shape", lambda: kag.rotated_minors(J, torch.eye(5), torch.zeros(3, 4, 2, dtype=torch.long), torch.zeros(3, 4, 2, dtype=torch.long)), ValueError, "q has shape", None),
+    ("rotated-chunk-0", lambda: kag.rotated_row_minors(J.transpose(1, 2), torch.eye(6), torch.zeros(4, 2, dtype=torch.long), torch.zeros(4, 2, dtype=torch.long), chunk=0), ValueError, "chunk", None),
+    ("transposed-over-budget", lambda: kag.transposed_jacobians(torch.zeros(40, 64, 784)), BudgetError, "fewer inputs", "4MiB"),
+    # ka_metrics and jacobian_metrics
+    ("radius-0", lambda: kag.ka_metrics(M, X, radius=0), ValueError, "radius", None),
+    ("radius-negative", lambda: kag.ka_metrics(M, X, radius=-3.0), ValueError, "radius", None),
+    ("radius-nan", lambda: kag.ka_metrics(M, X, radius=float("nan")), ValueError, "radius is nan", None),
+    ("radius-inf", lambda: kag.ka_metrics(M, X, radius=float("inf")), ValueError, "radius is inf", None),
+    ("radius-str", lambda: kag.ka_metrics(M, X, radius="7"), TypeError, "radius", None),
+    ("radius-bool", lambda: kag.ball_mask(True), TypeError, "radius", None),
+    ("radius-not-image", lambda: kag.ka_metrics(SMALL, torch.rand(2, 30), radius=7), ValueError, "28 x 28", None),
+    ("k-above-ball", lambda: kag.ka_metrics(M, X, k=5, radius=1.0), ValueError, "column set", None),
+    ("center-outside", lambda: kag.ka_metrics(M, X, radius=7, center=(40, 40)), ValueError, r"center\[0\]", None),
+    ("center-nan", lambda: kag.ball_mask(7, center=(13.5, float("nan"))), ValueError, r"center\[1\]", None),
+    ("center-three", lambda: kag.ball_mask(7, center=(1, 2, 3)), TypeError, "center", None),
+    ("convention-unknown", lambda: kag.ka_metrics(M, X, convention="x"), ValueError, "convention", None),
+    ("rotate-unknown", lambda: kag.ka_metrics(M, X, rotate="diag"), ValueError, "rotate", None),
+    ("rows-unknown-ka", lambda: kag.ka_metrics(M, X, rows="some"), ValueError, "rows", None),
+    ("rotations-negative", lambda: kag.ka_metrics(M, X, n_rotations=-1), ValueError, "n_rotations", None),
+    ("ka-layer-too-deep", lambda: kag.ka_metrics(M, X, layer=3), ValueError, "layer=3", None),
+    ("ka-k-above-layer", lambda: kag.ka_metrics(M, X, layer=2, k=10), ValueError, "larger than the layer", None),
+    ("ka-n-minors-huge", lambda: kag.ka_metrics(M, X, n_minors=10**10), BudgetError, "n_minors", None),
+    ("ka-dead-network", lambda: kag.ka_metrics(dead_model(), X).pr, ValueError, "undefined", None),
+    # pixel sets
+    ("side-0", lambda: kag.ball_mask(3, center=(0, 0), side=0), ValueError, "side", None),
+    ("side-float", lambda: kag.ball_mask(3, side=2.5), TypeError, "side", None),
+    ("side-huge", lambda: kag.ball_mask(3, side=10**6), BudgetError, "lower side", None),
+    ("ball-empty", lambda: kag.ball_pixels(0.5), ValueError, "holds no pixel", None),
+    ("step-0", lambda: kag.grid_centers(0), ValueError, "step", None),
+    ("step-nan", lambda: kag.grid_centers(float("nan")), ValueError, "step", None),
+    ("step-tiny", lambda: kag.grid_centers(1e-9), ValueError, "raise step", None),
+    ("step-negative", lambda: kag.grid_centers(-7), ValueError, "step", None),
+    # zero rows
+    ("quantile-above-1", lambda: kag.zero_row_threshold(torch.ones(5), 1.5), ValueError, "quantile", None),
+    ("quantile-nan", lambda: kag.zero_rows(M, M, X, 1, quantile=float("nan")), ValueError, "quantile", None),
+    ("norms-nan", lambda: kag.zero_row_threshold(torch.tensor([1.0, float("nan")])), ValueError, "norms_init", None),
+    ("norms-empty", lambda: kag.zero_row_threshold(torch.ones(0)), ValueError, "norms_init is empty", None),
+    ("threshold-nan", lambda: kag.zero_row_fraction(torch.ones(5), float("nan")), ValueError, "threshold", None),
+    ("zero-rows-widths", lambda: kag.zero_rows(net([784, 8, 9, 10]), M, X, 1), ValueError, "same widths", None),
+    ("zero-rows-layer", lambda: kag.zero_rows(M, M, X, 5), ValueError, "layer=5", None),
+    ("row-norms-2d", lambda: kag.row_norms(J[0]), ValueError, "jac has shape", None),
+    ("unit-norms-nan", lambda: kag.unit_norms(with_nan(J, (0, 0, 0))), ValueError, "jac holds NaN", None),
+    ("dead-units-int", lambda: kag.dead_units(J.long()), TypeError, "jac has dtype", None),
+    # ratios
+    ("ratio-zero-kl", lambda: kag.metric_ratios(zero_kl_metrics(), zero_kl_metrics()), ValueError, "kl is 0", None),
+    ("ratio-unknown-key", lambda: kag.metric_ratios(zero_kl_metrics(), zero_kl_metrics(), keys=["xx"]), ValueError, "keys", None),
+    ("ratio-dicts", lambda: kag.metric_ratios({"pr": 1.0}, {"pr": 2.0}, keys=["pr"]), TypeError, "KAMetrics", None),
+    # figures
+    ("hist-all-zero", lambda: kag.plot_minor_histogram(torch.zeros(5), torch.ones(5), 2), ValueError, "exactly zero", None),
+    ("hist-bins-0", lambda: kag.plot_minor_histogram(torch.ones(5), torch.ones(5), 2, bins=0), ValueError, "bins", None),
+    ("rows-unit-out-of-range", lambda: kag.plot_jacobian_rows(torch.ones(4, 784), [0, 4]), ValueError, r"units\[1\]", None),
+    ("image-wrong-size", lambda: kag.plot_ball_masks(torch.ones(100)), ValueError, "image", None),
+]
+
+
+@pytest.mark.parametrize("call, error, pattern, budget", [case[1:] for case in BAD], ids=[case[0] for case in BAD])
+def test_bad_inputs_end_in_clear_errors(monkeypatch, call, error, pattern, budget):
+    if budget is not None:
+        monkeypatch.setenv("MLPGEO_MEMORY_BUDGET", budget)
+    with pytest.raises(error, match=pattern):
+        call()

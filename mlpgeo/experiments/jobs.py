@@ -32,28 +32,26 @@ from tqdm.auto import tqdm
 from mlpgeo.models import progress_enabled
 
 
-def job_threads() -> int:
-    """Torch threads inside each job: ``MLPGEO_JOB_THREADS`` (default 1).
+def positive_env_int(name: str, default: int) -> int:
+    """The positive integer in environment variable ``name`` (``default`` when unset or empty).
 
     Raises:
-        ValueError: a value that is not a positive integer.
+        ValueError: a value that is not a positive integer (the message shows the form).
     """
-    text = os.environ.get("MLPGEO_JOB_THREADS", "1").strip() or "1"
+    text = os.environ.get(name, "").strip() or str(default)
     if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"MLPGEO_JOB_THREADS={text!r} must be a positive integer, e.g. MLPGEO_JOB_THREADS=1.")
+        raise ValueError(f"{name}={text!r} must be a positive integer, e.g. {name}=2.")
     return int(text)
+
+
+def job_threads() -> int:
+    """Torch threads inside each job: ``MLPGEO_JOB_THREADS`` (default 1)."""
+    return positive_env_int("MLPGEO_JOB_THREADS", 1)
 
 
 def workers() -> int:
-    """Local worker processes: ``MLPGEO_WORKERS`` (default 1: in-process).
-
-    Raises:
-        ValueError: a value that is not a positive integer.
-    """
-    text = os.environ.get("MLPGEO_WORKERS", "1").strip() or "1"
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"MLPGEO_WORKERS={text!r} must be a positive integer, e.g. MLPGEO_WORKERS=2.")
-    return int(text)
+    """Local worker processes: ``MLPGEO_WORKERS`` (default 1: in-process)."""
+    return positive_env_int("MLPGEO_WORKERS", 1)
 
 
 def call_job(fn: Callable[..., Any], kwargs: Mapping[str, Any], threads: int) -> Any:

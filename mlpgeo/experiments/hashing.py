@@ -1,0 +1,1257 @@
+"""The report "MLPs as hashing functions" (``reports/hashing.ipynb``): its experiments, claim rules and figures.
+
+Source: S. Shekkizhar, "Understanding MLPs as Hashing Functions: A Geometric Perspective" (Tenyx blog,
+2024). The blog reads a ReLU MLP as a locality-sensitive hash: each neuron is a hyperplane, an input's code
+is the side it falls on for every neuron, and the network is a different affine map on each code's region.
+
+Sections and their drivers (each a top-level function of its settings and ``seed: int``, returning plain
+results; the ``*_study`` functions map a driver over seeds and settings):
+
+1. Neurons as hyperplanes: :func:`toy_hash_experiment`, :func:`all_sign_codes`.
+2. Used versus possible codes on MNIST: :func:`mnist_code_experiment`.
+3. Wide versus deep: :func:`depth_experiment`, :func:`depth_study`, :func:`typical_count_ratios`.
+4. Removing the biases: :func:`bias_experiment`, :func:`bias_study`.
+5. Learning as partition refinement: :func:`refinement_experiment`, :func:`partition_trajectory`.
+6. LoRA: :func:`lora_pretrain`, :func:`lora_finetune`, :func:`lora_experiment`, :func:`lora_study`,
+   :func:`adaptation_metrics`.
+
+Every claim rule (``claim_*``) returns a :class:`mlpgeo.report.Claim` whose ``criterion`` is the rule the
+notebook states before the result. :func:`export_playground` writes the trained networks the site's
+interactive playground shows.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+from torch import Tensor, nn
+
+from mlpgeo import data, models, patterns, plotting, report
+from mlpgeo.compare import code_drift, hyperplane_motion, map_change, update_spectrum
+from mlpgeo.lora import apply_lora, lora_parameters
+from mlpgeo.regions import (
+    Regions,
+    code_statistics,
+    count_regions_plane,
+    decision_boundary,
+    deep_upper_bound,
+    linear_regions_2d,
+    local_complexity,
+    montufar_lower_bound,
+    output_line,
+    plot_partition,
+    region_summary,
+    zaslavsky,
+)
+from mlpgeo.report import Claim, rule_verdict, summarize
+
+# ----------------------------------------------------------------------------------------------------------
+# The report's settings
+# ----------------------------------------------------------------------------------------------------------
+
+BOX = (-1.2, 1.2, -1.2, 1.2)
+"""The box around the two-moons data (in [-1, 1]^2) in which regions are counted."""
+
+MNIST_ARCHS = {"784-16-10": [784, 16, 10], "784-64-10": [784, 64, 10],
+               "784-16x3-10": [784, 16, 16, 16, 10], "784-64x2-10": [784, 64, 64, 10]}
+"""Section 2's MNIST networks: name -> layer widths."""
+
+ARCHS = {"2-16": [16], "2-32": [32], "2-48": [48], "2-64": [64],
+         "2-24x2": [24, 24], "2-16x3": [16, 16, 16], "2-8x6": [8] * 6}
+"""Section 3's two-moons networks: name -> hidden widths (shallow 16..64, deep with 48 neurons)."""
+
+SHALLOW = ["2-16", "2-32", "2-48", "2-64"]
+DEEP = ["2-24x2", "2-16x3", "2-8x6"]
+
+METHODS = ["full", 1, 2, 4]
+"""Section 6's fine-tuning methods: full fine-tuning and LoRA ranks."""
+
+SHIFTS = {"close (30°)": 30, "far (90°)": 90}
+"""Section 6's new tasks: the pre-training moons rotated by these angles (degrees)."""
+
+CLOSE, FAR = "close (30°)", "far (90°)"
+
+LC_RADIUS = 0.05
+"""Local-complexity radius of section 5."""
+
+LC_DIRECTIONS = torch.from_numpy(np.linalg.qr(np.random.default_rng(0).standard_normal((2, 2)))[0].T.copy())
+"""Section 5's fixed cross-polytope frame for local complexity: the Q factor of a standard normal 2 x 2
+matrix drawn by ``numpy.random.default_rng(0)`` (the frame every recorded number was measured with)."""
+
+SECTION_1 = "1. Neurons as hyperplanes, codes as hashes"
+SECTION_2 = "2. Used versus possible codes on MNIST"
+SECTION_3 = "3. Wide versus deep at an equal neuron budget"
+SECTION_4 = "4. Removing the biases"
+SECTION_5 = "5. Learning as partition refinement"
+SECTION_6 = "6. LoRA: constrained hyperplane motion?"
+
+
+def _train(model: nn.Sequential, x: Tensor, y: Tensor, seed: int, **kwargs: Any) -> models.History:
+    """``models.train`` without a progress bar, its shuffling generator seeded by ``seed``."""
+    return models.train(model, x, y, progress=False, generator=models.seeded(seed), **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 1. Neurons as hyperplanes, codes as hashes
+# ----------------------------------------------------------------------------------------------------------
+
+
+def toy_hash_experiment(seed: int, bounds: Sequence[float] = BOX) -> dict[str, Any]:
+    """Section 1: a ``2 -> 5 -> 2`` ReLU network trained on two moons (300 points, noise 0.1; Adam, lr 0.02,
+    300 full-batch epochs), with its exact regions.
+
+    Args:
+        seed: seed of the data and of the initialisation.
+        bounds: the box ``(xmin, xmax, ymin, ymax)`` in which regions are counted.
+
+    Returns:
+        ``{"seed", "model", "x" (300, 2), "y" (300,), "regions"`` (:class:`~mlpgeo.regions.Regions` in the
+        box), ``"plane"`` (whole-plane count), ``"box"`` (count in the box), ``"with_data"`` (box regions
+        holding a point), ``"acc"`` (training accuracy)``}``.
+    """
+    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    model = models.mlp([2, 5, 2], generator=models.seeded(seed))
+    _train(model, x, y, seed, lr=2e-2, epochs=300)
+    box_regions = linear_regions_2d(model, bounds)
+    summary = region_summary(box_regions, x)
+    return dict(seed=seed, model=model, x=x, y=y, regions=box_regions, plane=count_regions_plane(model),
+                box=summary["regions"], with_data=summary["with_data"], acc=models.accuracy(model, x, y))
+
+
+def all_sign_codes(width: int, seed: int) -> int:
+    """Distinct codes of a random square ReLU layer ``width -> width`` on ``2^width`` inputs chosen to realise
+    every sign pattern.
+
+    For ``z = W x + b`` with ``W`` invertible, ``x_t = W^{-1} (t - b)`` has pre-activation ``t``; taking
+    ``t`` over ``{-1, 1}^width`` gives every code once, so the result is ``2^width`` (all codes are
+    possible once the input dimension is at least the width).
+
+    Args:
+        width: neurons (= input dimension), 1 to 16.
+        seed: seed of the layer ``models.mlp([width, width, 1])``.
+
+    Returns:
+        The number of distinct codes the network assigns to the ``2^width`` inputs.
+    """
+    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 16:
+        raise ValueError(f"width must be an integer in [1, 16] (2^width inputs are built), got {width!r}.")
+    layer = models.mlp([width, width, 1], generator=models.seeded(seed))
+    W, b = layer[0].weight.detach().double(), layer[0].bias.detach().double()
+    t = torch.tensor(list(np.ndindex(*(2,) * width)), dtype=torch.float64) * 2 - 1
+    z = torch.linalg.solve(W, (t - b).T).T.float()
+    return code_statistics(patterns.codes(layer, z))["distinct"]
+
+
+def plot_code_counts(regions: Regions, x: Tensor, ax: Any = None) -> Any:
+    """Bar chart of the data points per code (region), most populated first, codes as bit strings.
+
+    Args:
+        regions: exact regions in a box.
+        x: ``(n, 2)`` data.
+        ax: matplotlib Axes (default: a new figure).
+
+    Returns:
+        The Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    counts = regions.data_counts(x)
+    order = np.argsort(-counts)
+    labels = ["".join("1" if b else "0" for b in regions.codes[i]) for i in order]
+    ax.bar(range(len(order)), counts[order], color=plotting.color(0))
+    ax.set_xticks(range(len(order)), labels, rotation=90, fontsize=7)
+    ax.set(xlabel="code (neuron 1..N)", ylabel="points")
+    return ax
+
+
+def claim_five_neurons(plane_counts: Sequence[int], codes_5d: Sequence[int]) -> Claim:
+    """Claim "five-neurons-32-codes" (source): a layer of 5 neurons can create 32 partitions.
+
+    Rule: "reproduced" if every 2-D 5-neuron network has 32 regions on the whole plane; "partly
+    reproduced" if 2-D stays at or below Zaslavsky's 16 while a 5-D input shows all 32 codes for every seed.
+
+    Args:
+        plane_counts: whole-plane region counts of the 2-D networks, one per seed.
+        codes_5d: distinct codes of :func:`all_sign_codes` ``(5, seed)``, one per seed.
+    """
+    measured = {"regions_2d_whole_plane": summarize(list(plane_counts)), "zaslavsky_2d": zaslavsky(5, 2),
+                "codes_5d_input": summarize(list(codes_5d))}
+    verdict = rule_verdict(min(plane_counts) == 32, partly=max(plane_counts) <= 16 and min(codes_5d) == 32)
+    return Claim(
+        id="five-neurons-32-codes", kind="source",
+        claim="A layer of 5 neurons can create 2^5 = 32 partitions.", source_value=32,
+        criterion="reproduced if every 2-D network has 32 regions on the whole plane; partly if 2-D stays at "
+                  "<= 16 (Zaslavsky) while a 5-D input shows all 32 codes for every seed.",
+        measured=measured, verdict=verdict, section=SECTION_1,
+    )
+
+
+def claim_few_hold_data(with_data: Sequence[int], plane_counts: Sequence[int]) -> Claim:
+    """Claim "few-partitions-hold-data" (check: true whenever the lines leave some region empty).
+
+    Rule: "reproduced" if, for every seed, fewer regions hold data than the whole plane has.
+
+    Args:
+        with_data: box regions holding at least one point, per seed.
+        plane_counts: whole-plane counts, per seed.
+    """
+    measured = {"regions_with_data": summarize(list(with_data)), "regions_whole_plane": summarize(list(plane_counts))}
+    return Claim(
+        id="few-partitions-hold-data", kind="check",
+        claim="Only a subset of the partitions (7 in the blog's figure) contain data.", source_value=7,
+        criterion="reproduced if, for every seed, fewer regions hold data than the whole plane has.",
+        measured=measured, verdict=rule_verdict(all(w < p for w, p in zip(with_data, plane_counts))),
+        section=SECTION_1,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 2. Used versus possible codes on MNIST
+# ----------------------------------------------------------------------------------------------------------
+
+
+def mnist_code_experiment(
+    widths: Sequence[int], seed: int, train_set: tuple[Tensor, Tensor], test_set: tuple[Tensor, Tensor],
+    epochs: int,
+) -> dict[str, Any]:
+    """Section 2: train one MNIST MLP (Adam, lr 1e-3, batch 128) and hash its training set.
+
+    Args:
+        widths: layer widths, e.g. ``[784, 64, 10]``.
+        seed: seed of the initialisation and of the batch order.
+        train_set: ``(x (n, 784), y (n,))`` training digits.
+        test_set: ``(x, y)`` test digits.
+        epochs: training epochs.
+
+    Returns:
+        :func:`~mlpgeo.regions.code_statistics` of the training codes (with labels) plus ``"test_acc"`` and
+        ``"log2_upper"`` (log2 of :func:`~mlpgeo.regions.deep_upper_bound` for the hidden widths).
+    """
+    x_tr, y_tr = train_set
+    model = models.mlp(list(widths), generator=models.seeded(seed))
+    _train(model, x_tr, y_tr, seed, epochs=epochs, batch_size=128)
+    stats = code_statistics(patterns.codes(model, x_tr), y_tr)
+    stats["test_acc"] = models.accuracy(model, *test_set)
+    stats["log2_upper"] = math.log2(deep_upper_bound(list(widths[1:-1]), widths[0]))
+    return stats
+
+
+def plot_seed_bars(runs: Mapping[str, Sequence[Mapping[str, Any]]], key: str, ax: Any = None, color: int = 0) -> Any:
+    """Mean (bar) and standard deviation (error bar) over seeds of ``run[key]`` for each named setting.
+
+    Args:
+        runs: ``{setting name: per-seed result dicts}``.
+        key: the quantity to show.
+        ax: matplotlib Axes (default: a new figure).
+        color: palette index.
+
+    Returns:
+        The Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    names = list(runs)
+    means = [np.mean([r[key] for r in runs[n]]) for n in names]
+    stds = [np.std([r[key] for r in runs[n]]) for n in names]
+    ax.bar(names, means, yerr=stds, color=plotting.color(color), capsize=3)
+    return ax
+
+
+def claim_few_codes_used(mnist: Mapping[str, Sequence[Mapping[str, Any]]]) -> Claim:
+    """Claim "few-codes-used-mnist" (source): only a small subset of the possible codes is used.
+
+    Rule: "reproduced" if every network uses less than 1% of its ``2^N`` possible codes on the training
+    set (largest share over seeds).
+
+    Args:
+        mnist: ``{network: per-seed dicts of mnist_code_experiment}``.
+
+    Returns:
+        The claim; ``measured`` holds ``used_share_<network>`` (max over seeds of distinct / 2^N) and
+        ``distinct_codes_<network>`` (mean and spread over seeds).
+    """
+    used_share = {n: max(r["distinct"] / 2.0 ** r["bits"] for r in runs) for n, runs in mnist.items()}
+    measured = {**{f"used_share_{n}": v for n, v in used_share.items()},
+                **{f"distinct_codes_{n}": summarize([r["distinct"] for r in runs]) for n, runs in mnist.items()}}
+    return Claim(
+        id="few-codes-used-mnist", kind="source",
+        claim="In practice only a small subset of the possible codes is used.", source_value="qualitative",
+        criterion="reproduced if every network uses less than 1% of its 2^N possible codes on the training set "
+                  "(largest share over seeds).",
+        measured=measured, verdict=rule_verdict(max(used_share.values()) < 0.01), section=SECTION_2,
+    )
+
+
+def claim_one_point_per_region(mnist: Mapping[str, Sequence[Mapping[str, Any]]]) -> Claim:
+    """Claim "hash-encoder-one-point-per-region" (source, citing He et al. 2021).
+
+    Rule: "reproduced" if >= 90% of used codes hold one training point for every network and seed;
+    "partly reproduced" if that holds (for every seed) for some networks only.
+
+    Args:
+        mnist: ``{network: per-seed dicts of mnist_code_experiment}``.
+    """
+    single = {n: [r["codes_single"] for r in runs] for n, runs in mnist.items()}
+    ok = [min(v) >= 0.9 for v in single.values()]
+    return Claim(
+        id="hash-encoder-one-point-per-region", kind="source",
+        claim="Almost every region holds at most one training example (He et al. 2021, 'hash encoders').",
+        source_value="almost all",
+        criterion="reproduced if >= 90% of used codes hold one training point for every network and seed; partly "
+                  "if that holds for some networks only.",
+        measured={f"codes_single_{n}": summarize(v) for n, v in single.items()},
+        verdict=rule_verdict(all(ok), partly=any(ok)), section=SECTION_2,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 3. Wide versus deep at an equal neuron budget
+# ----------------------------------------------------------------------------------------------------------
+
+
+def depth_experiment(
+    seed: int, hidden: Sequence[int], bounds: Sequence[float], epochs: int
+) -> tuple[dict[str, float], nn.Sequential, Tensor, Tensor]:
+    """Section 3: region counts of one ``2 -> hidden -> 2`` network on two moons, at init and after training
+    (Adam, lr 5e-3, full batch).
+
+    Args:
+        seed: seed of the data (300 points, noise 0.1) and of the initialisation.
+        hidden: hidden widths, e.g. ``[16, 16, 16]``.
+        bounds: the box for the box counts.
+        epochs: training epochs.
+
+    Returns:
+        ``(counts, model, x, y)`` with ``counts = {"init_plane", "init_box", "plane", "box", "acc"}``
+        (whole-plane and box counts at initialisation and after training, training accuracy).
+    """
+    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    model = models.mlp([2, *hidden, 2], generator=models.seeded(seed))
+    init_plane, init_box = count_regions_plane(model), len(linear_regions_2d(model, bounds))
+    _train(model, x, y, seed, lr=5e-3, epochs=epochs)
+    counts = dict(init_plane=init_plane, init_box=init_box, plane=count_regions_plane(model),
+                  box=len(linear_regions_2d(model, bounds)), acc=models.accuracy(model, x, y))
+    return counts, model, x, y
+
+
+def depth_study(
+    seeds: Sequence[int], archs: Mapping[str, Sequence[int]], bounds: Sequence[float], epochs: int,
+    keep: Sequence[str] = (),
+) -> tuple[dict[str, list[dict[str, float]]], dict[str, tuple[nn.Sequential, Tensor, Tensor]]]:
+    """Section 3 over seeds and architectures: :func:`depth_experiment` for every pair.
+
+    Args:
+        seeds: the seeds.
+        archs: ``{name: hidden widths}``.
+        bounds: the box.
+        epochs: training epochs.
+        keep: names whose first-seed ``(model, x, y)`` are returned for figures.
+
+    Returns:
+        ``(runs, kept)``: ``runs = {name: per-seed counts}``, ``kept = {name: (model, x, y)}``.
+    """
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in archs}
+    kept = {}
+    for seed in seeds:
+        for name, hidden in archs.items():
+            counts, model, x, y = depth_experiment(seed, hidden, bounds, epochs)
+            runs[name].append(counts)
+            if seed == seeds[0] and name in keep:
+                kept[name] = (model, x, y)
+    return runs, kept
+
+
+def plot_depth_counts(runs: Mapping[str, Sequence[Mapping[str, Any]]], archs: Mapping[str, Sequence[int]],
+                      ax: Any = None) -> Any:
+    """Box region counts against total hidden neurons, shallow (filled) vs deep (open), at init and trained,
+    with Zaslavsky's whole-plane bound for ``N`` lines (``1 + N + N(N-1)/2``, the ``N^2``-growth that Hanin and
+    Rolnick (2019) find for typical networks of any depth with ``N`` neurons on a 2-D input).
+
+    Args:
+        runs: ``{name: per-seed dicts from depth_experiment}`` (keys ``init_box``, ``box``).
+        archs: ``{name: hidden widths}``; one hidden layer = shallow.
+        ax: matplotlib Axes (default: a new figure).
+
+    Returns:
+        The Axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    for k, (key, label) in enumerate([("init_box", "at initialisation"), ("box", "after training")]):
+        for group, marker in (("shallow", "o"), ("deep", "s")):
+            names = [n for n in archs if (len(archs[n]) == 1) == (group == "shallow")]
+            xs = [sum(archs[n]) + (0.8 * k if group == "deep" else 0) for n in names]
+            ys = [np.mean([r[key] for r in runs[n]]) for n in names]
+            es = [np.std([r[key] for r in runs[n]]) for n in names]
+            ax.errorbar(xs, ys, yerr=es, fmt=marker, color=plotting.color(k), label=f"{group}, {label}",
+                        mfc="white" if group == "deep" else None, capsize=2)
+    neurons = [sum(h) for h in archs.values()]
+    grid = np.linspace(min(neurons), max(neurons), 50)
+    ax.plot(grid, [zaslavsky(int(n), 2) for n in grid], color="0.5", linestyle=":",
+            label="Zaslavsky, N lines (~N²/2: Hanin-Rolnick growth, any depth)")
+    ax.set(yscale="log", xlabel="hidden neurons (total)", ylabel="regions in the box")
+    ax.legend(fontsize=7, loc="upper left")  # the empty corner above the bound's start
+    return ax
+
+
+def claim_more_neurons(runs: Mapping[str, Sequence[Mapping[str, Any]]], shallow: Sequence[str]) -> Claim:
+    """Claim "more-neurons-more-regions" (source).
+
+    Rule: "reproduced" if, for every seed, the trained shallow networks' box counts increase strictly with
+    width; "partly reproduced" if that holds for some seeds.
+
+    Args:
+        runs: ``{network: per-seed dicts of depth_experiment}``.
+        shallow: the shallow networks' names in increasing width.
+    """
+    n_seeds = len(runs[shallow[0]])
+    monotone = [all(runs[a][i]["box"] < runs[b][i]["box"] for a, b in zip(shallow, shallow[1:]))
+                for i in range(n_seeds)]
+    measured = {f"box_regions_{n}": summarize([r["box"] for r in runs[n]]) for n in shallow}
+    return Claim(
+        id="more-neurons-more-regions", kind="source",
+        claim="More neurons lead to more (possibly finer) partitions.", source_value="qualitative",
+        criterion="reproduced if, for every seed, the trained shallow networks' box counts increase strictly "
+                  "with width; partly if that holds for some seeds.",
+        measured=measured, verdict=rule_verdict(all(monotone), partly=any(monotone)), section=SECTION_3,
+    )
+
+
+def claim_depth_refines(runs: Mapping[str, Sequence[Mapping[str, Any]]], deep: str, shallow: str,
+                        deep_hidden: Sequence[int]) -> Claim:
+    """Claim "depth-refines-partitions" (source).
+
+    Rule: "reproduced" if the deep network has more box regions than the shallow one of the same neuron
+    count for every seed, "not reproduced" if fewer for every seed, "partly reproduced" otherwise.
+
+    Args:
+        runs: ``{network: per-seed dicts of depth_experiment}``.
+        deep: the deep network's name (e.g. ``"2-16x3"``).
+        shallow: the shallow network's name (e.g. ``"2-48"``).
+        deep_hidden: the deep network's hidden widths (for the Montufar bound).
+    """
+    box = [d["box"] / s["box"] for d, s in zip(runs[deep], runs[shallow])]
+    plane = [d["plane"] / s["plane"] for d, s in zip(runs[deep], runs[shallow])]
+    tag = f"{deep[2:]}_over_{shallow[2:]}"
+    measured = {f"box_ratio_{tag}": summarize(box), f"plane_ratio_{tag}": summarize(plane),
+                f"montufar_lower_bound_{deep[2:]}": montufar_lower_bound(list(deep_hidden), 2)}
+    return Claim(
+        id="depth-refines-partitions", kind="source",
+        claim="Depth refines the partition hierarchically: at equal size, deep networks partition more finely.",
+        source_value="qualitative (exponential in depth: Montufar et al.)",
+        criterion=f"reproduced if the deep {deep[2:]} network has more box regions than the shallow {shallow[2:]} "
+                  "for every seed; not reproduced if fewer for every seed; partly otherwise.",
+        measured=measured, verdict=rule_verdict(min(box) > 1, partly=max(box) > 1), section=SECTION_3,
+    )
+
+
+def typical_count_ratios(runs: Mapping[str, Sequence[Mapping[str, Any]]], archs: Mapping[str, Sequence[int]],
+                         deep: Sequence[str], shallow_neurons: int) -> dict[str, list[float]]:
+    """Whole-plane counts of deep networks against the shallow network's bound and the Montufar bound.
+
+    ``ratio = count / zaslavsky(shallow_neurons, 2)`` for every deep network, seed, and both at initialisation
+    and after training; ``share = max(plane, init_plane) / montufar_lower_bound(hidden, 2)``.
+
+    Args:
+        runs: ``{network: per-seed dicts of depth_experiment}``.
+        archs: ``{network: hidden widths}``.
+        deep: names of the deep networks.
+        shallow_neurons: neurons of the shallow reference network (it has ``zaslavsky(n, 2)`` regions).
+
+    Returns:
+        ``{"ratios": list, "shares": list}``.
+    """
+    shares = [max(r["plane"], r["init_plane"]) / montufar_lower_bound(list(archs[n]), 2) for n in deep for r in runs[n]]
+    ratios = [r[k] / zaslavsky(shallow_neurons, 2) for n in deep for r in runs[n] for k in ("init_plane", "plane")]
+    return {"ratios": ratios, "shares": shares}
+
+
+def claim_typical_counts(ratios: Mapping[str, Sequence[float]]) -> Claim:
+    """Claim "typical-counts-far-below-bounds" (source, citing Hanin & Rolnick 2019).
+
+    Rule (current, revised after the results were seen; see the report): "reproduced" if no deep network
+    has more than twice the whole-plane regions of the shallow network with the same neurons.
+
+    Args:
+        ratios: output of :func:`typical_count_ratios`.
+
+    Returns:
+        The claim; ``measured`` also holds ``max_share_of_montufar_bound`` and ``min_ratio``, the numbers
+        the two earlier rules used.
+    """
+    vs_shallow, shares = ratios["ratios"], ratios["shares"]
+    measured = {"deep_over_shallow_count": summarize(vs_shallow), "min_ratio": min(vs_shallow),
+                "max_ratio": max(vs_shallow), "max_share_of_montufar_bound": max(shares)}
+    return Claim(
+        id="typical-counts-far-below-bounds", kind="source",
+        claim="Typical region counts grow with the number of neurons, not exponentially with depth, and stay far "
+              "below the exponential deep bounds (Hanin & Rolnick 2019).",
+        source_value="qualitative",
+        criterion="reproduced if no deep network (init or trained, whole plane) has more than 2x the regions of "
+                  "the shallow network with the same neurons (revised rule; earlier: < 1% of the Montufar bound, "
+                  "then a ratio within [0.5, 2]).",
+        measured=measured, verdict=rule_verdict(max(vs_shallow) <= 2), section=SECTION_3,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 4. Removing the biases
+# ----------------------------------------------------------------------------------------------------------
+
+
+def bias_experiment(
+    seed: int, hidden: Sequence[int], bias: bool, bounds: Sequence[float], epochs: int
+) -> tuple[dict[str, float], nn.Sequential, Regions, Tensor, Tensor]:
+    """Section 4: one network with or without biases on small noisy two moons (100 training points, noise
+    0.25; 2000 test points from seed ``1000 + seed``; Adam, lr 5e-3, full batch).
+
+    Args:
+        seed: seed of the data and of the initialisation.
+        hidden: hidden widths.
+        bias: whether the Linear layers have biases.
+        bounds: the box for the exact regions.
+        epochs: training epochs.
+
+    Returns:
+        ``(stats, model, regions, x, y)``; ``stats = {"init_plane", "plane", "box", "origin_share"`` (share of
+        box regions with the origin as a vertex), ``"train_acc", "test_acc", "final_loss"}``.
+    """
+    x, y = data.two_moons(100, noise=0.25, seed=seed)
+    x_test, y_test = data.two_moons(2000, noise=0.25, seed=1000 + seed)
+    model = models.mlp([2, *hidden, 2], bias=bias, generator=models.seeded(seed))
+    init_plane = count_regions_plane(model)
+    history = _train(model, x, y, seed, lr=5e-3, epochs=epochs)
+    part = linear_regions_2d(model, bounds)
+    at_origin = np.mean([np.linalg.norm(r.vertices, axis=1).min() < 1e-9 for r in part])
+    stats = dict(init_plane=init_plane, plane=count_regions_plane(model), box=len(part), origin_share=at_origin,
+                 train_acc=models.accuracy(model, x, y), test_acc=models.accuracy(model, x_test, y_test),
+                 final_loss=history.epoch_loss[-1])
+    return stats, model, part, x, y
+
+
+def bias_study(
+    seeds: Sequence[int], archs: Mapping[str, Sequence[int]], bounds: Sequence[float], epochs: int
+) -> tuple[dict[tuple[str, bool], list[dict[str, float]]], dict[tuple[str, bool], dict[str, Any]]]:
+    """Section 4 over seeds, architectures and bias on/off: :func:`bias_experiment` for every triple.
+
+    Args:
+        seeds: the seeds.
+        archs: ``{name: hidden widths}``.
+        bounds: the box.
+        epochs: training epochs.
+
+    Returns:
+        ``(runs, kept)``: ``runs = {(name, bias): per-seed stats}``, ``kept = {(name, bias): {"model",
+        "regions", "x", "y"}}`` of the first seed (for figures and the playground).
+    """
+    runs: dict[tuple[str, bool], list[dict[str, float]]] = {(n, b): [] for n in archs for b in (True, False)}
+    kept = {}
+    for seed in seeds:
+        for name, bias in runs:
+            stats, model, part, x, y = bias_experiment(seed, archs[name], bias, bounds, epochs)
+            runs[(name, bias)].append(stats)
+            if seed == seeds[0]:
+                kept[(name, bias)] = {"model": model, "regions": part, "x": x, "y": y}
+    return runs, kept
+
+
+def claim_no_bias_origin(runs: Mapping[tuple[str, bool], Sequence[Mapping[str, Any]]], shallow: str,
+                         neurons: int) -> Claim:
+    """Claim "no-bias-through-origin" (check: true by construction).
+
+    Rule: "reproduced" if every bias-free shallow network has exactly the central bound ``2n`` regions and
+    every box region of every bias-free network has the origin as a vertex.
+
+    Args:
+        runs: ``{(network, bias): per-seed dicts of bias_experiment}``.
+        shallow: the shallow network's name.
+        neurons: its neurons ``n``.
+    """
+    shallow_nb = runs[(shallow, False)]
+    central = zaslavsky(neurons, 2, through_origin=True)
+    central_ok = all(r["plane"] == central for r in shallow_nb)
+    shares = [r["origin_share"] for key, rs in runs.items() if not key[1] for r in rs]
+    measured = {f"plane_regions_{shallow}_nobias": summarize([r["plane"] for r in shallow_nb]),
+                "central_bound": central, "share_of_regions_with_origin_vertex": summarize(shares)}
+    return Claim(
+        id="no-bias-through-origin", kind="check",
+        claim="Without biases the hyperplanes pass through the origin.", source_value="qualitative",
+        criterion=f"reproduced if every bias-free shallow network has exactly 2n = {central} regions and every box "
+                  "region of every bias-free network has the origin as a vertex.",
+        measured=measured, verdict=rule_verdict(central_ok and all(s == 1.0 for s in shares)), section=SECTION_4,
+    )
+
+
+def claim_no_bias_regularises(runs: Mapping[tuple[str, bool], Sequence[Mapping[str, Any]]]) -> Claim:
+    """Claim "no-bias-regularises" (source).
+
+    Rule: "reproduced" if bias-free networks have a smaller mean train-test gap and lose < 0.01 mean test
+    accuracy; "not reproduced" if they lose > 0.05; "partly reproduced" otherwise.
+
+    Args:
+        runs: ``{(network, bias): per-seed dicts of bias_experiment}``.
+    """
+    gap = {b: [r["train_acc"] - r["test_acc"] for k, rs in runs.items() if k[1] == b for r in rs]
+           for b in (True, False)}
+    test = {b: [r["test_acc"] for k, rs in runs.items() if k[1] == b for r in rs] for b in (True, False)}
+    smaller_gap = np.mean(gap[False]) < np.mean(gap[True])
+    acc_drop = np.mean(test[True]) - np.mean(test[False])
+    measured = {"test_acc_bias": summarize(test[True]), "test_acc_nobias": summarize(test[False]),
+                "gap_bias": summarize(gap[True]), "gap_nobias": summarize(gap[False])}
+    if smaller_gap and acc_drop < 0.01:
+        verdict = "reproduced"
+    else:
+        verdict = "not reproduced" if acc_drop > 0.05 else "partly reproduced"
+    return Claim(
+        id="no-bias-regularises", kind="source",
+        claim="Removing biases provides beneficial regularization and simplifies optimization.",
+        source_value="qualitative",
+        criterion="reproduced if bias-free networks have a smaller mean train-test gap and lose < 0.01 mean test "
+                  "accuracy; not reproduced if they lose > 0.05; partly otherwise.",
+        measured=measured, verdict=verdict, section=SECTION_4,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 5. Learning as partition refinement
+# ----------------------------------------------------------------------------------------------------------
+
+
+def partition_trajectory(
+    model: nn.Sequential,
+    snapshots: Sequence[tuple[int, dict[str, Tensor]]],
+    x: Tensor,
+    bounds: Sequence[float],
+    radius: float = LC_RADIUS,
+    output: int = 0,
+    threshold: float = 0.0,
+) -> dict[str, list[float]]:
+    """Partition statistics along training snapshots of one 2-D network.
+
+    Args:
+        model: a network of the snapshots' architecture (its weights are not changed).
+        snapshots: ``(epoch, state_dict)`` pairs (``History.snapshots``).
+        x: ``(n, 2)`` data.
+        bounds: the box ``(xmin, xmax, ymin, ymax)``.
+        radius: local-complexity radius (the frame is :data:`LC_DIRECTIONS`).
+        output: the output unit whose level set ``f_output = threshold`` is the decision boundary.
+        threshold: the level.
+
+    Returns:
+        Lists over snapshots: ``"epoch"``, ``"regions"``, ``"regions_with_data"``, ``"boundary_regions"``
+        (regions the decision boundary crosses), ``"boundary_length"``, ``"boundary_density"`` (crossed
+        regions per unit boundary length; NaN without a boundary), ``"lc_data"`` (mean local complexity at
+        the data), ``"lc_boundary"`` (at the boundary segments' midpoints; NaN without a boundary),
+        ``"angle"`` / ``"shift"`` (mean rotation in degrees and mean absolute offset change of the first
+        layer's lines since the previous snapshot), ``"same_code"`` (share of the data keeping its code
+        since the previous snapshot) and ``"map_change"`` (mean |output change| of those points over their
+        mean |output|; NaN if no point keeps its code).
+    """
+    keys = ["epoch", "regions", "regions_with_data", "boundary_regions", "boundary_length", "boundary_density",
+            "lc_data", "lc_boundary", "angle", "shift", "same_code", "map_change"]
+    out: dict[str, list[float]] = {k: [] for k in keys}
+    previous = None
+    for epoch, state in snapshots:
+        net = models.from_snapshot(model, state)
+        regions = linear_regions_2d(net, bounds)
+        segments, _ = decision_boundary(regions, output, threshold)
+        length = float(np.linalg.norm(segments[:, 1] - segments[:, 0], axis=1).sum())
+        mids = segments.mean(axis=1)
+        out["epoch"].append(epoch)
+        out["regions"].append(len(regions))
+        out["regions_with_data"].append(int((regions.data_counts(x) > 0).sum()))
+        out["boundary_regions"].append(len(segments))
+        out["boundary_length"].append(length)
+        out["boundary_density"].append(len(segments) / length if length > 0 else float("nan"))
+        out["lc_data"].append(float(local_complexity(net, x, radius, directions=LC_DIRECTIONS).numpy().mean()))
+        out["lc_boundary"].append(
+            float(local_complexity(net, torch.from_numpy(mids), radius, directions=LC_DIRECTIONS).numpy().mean())
+            if len(mids) else float("nan"))
+        if previous is None:
+            out["angle"].append(0.0)
+            out["shift"].append(0.0)
+            out["same_code"].append(1.0)
+            out["map_change"].append(0.0)
+        else:
+            motion = hyperplane_motion(previous, net, layer=1)
+            out["angle"].append(float(np.degrees(motion.angle.numpy()).mean()))
+            out["shift"].append(float(np.abs(motion.shift.numpy()).mean()))
+            change = map_change(previous, net, x)
+            out["same_code"].append(change.same_code)
+            out["map_change"].append(change.output_change / change.output_scale
+                                     if change.output_change is not None else float("nan"))
+        previous = net
+    return out
+
+
+def refinement_experiment(seed: int, bounds: Sequence[float], epochs: int, radius: float = LC_RADIUS) -> dict[str, Any]:
+    """Section 5: a ``2 -> 16 -> 16 -> 1`` network trained on two moons (BCE, Adam, lr 3e-3, full batch) with
+    15 snapshots, and its :func:`partition_trajectory`.
+
+    Args:
+        seed: seed of the data (300 points, noise 0.1) and of the initialisation.
+        bounds: the box.
+        epochs: training epochs (a snapshot every ``epochs // 15``; at least 15).
+        radius: local-complexity radius.
+
+    Returns:
+        ``{"trajectory", "summary", "model", "history", "x", "y"}``; ``summary`` holds ``total_angle`` and
+        ``total_shift`` (summed first-layer motion), ``acc``, ``same_code_init_to_end`` (share of points with
+        the same code at init and at the end), and over the second half of the snapshots ``late_same_code``
+        (mean share keeping its code between snapshots) and ``late_map_change`` (mean relative output change
+        of those points).
+    """
+    if epochs < 15:
+        raise ValueError(f"epochs must be at least 15 (15 snapshots are taken), got {epochs}.")
+    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    model = models.mlp([2, 16, 16, 1], generator=models.seeded(seed))
+    init = models.clone(model)
+    history = _train(model, x, y.float(), seed, loss="bce", lr=3e-3, epochs=epochs, snapshot_every=epochs // 15)
+    tr = partition_trajectory(model, history.snapshots, x, bounds, radius=radius)
+    late = slice(len(tr["epoch"]) // 2, None)
+    summary = dict(total_angle=sum(tr["angle"]), total_shift=sum(tr["shift"]), acc=models.accuracy(model, x, y),
+                   same_code_init_to_end=map_change(init, model, x).same_code,
+                   late_same_code=float(np.mean(tr["same_code"][late])),
+                   late_map_change=float(np.nanmean(tr["map_change"][late])))
+    return dict(trajectory=tr, summary=summary, model=model, history=history, x=x, y=y)
+
+
+def refinement_gif(
+    model: nn.Sequential,
+    snapshots: Sequence[tuple[int, dict[str, Tensor]]],
+    x: Tensor,
+    y: Tensor,
+    bounds: Sequence[float],
+    output: int = 0,
+    size_px: int = 340,
+    duration_ms: int = 450,
+) -> bytes:
+    """The partition over training as an animated GIF: one frame per snapshot.
+
+    Each frame draws the exact regions in the box, coloured by the network's output ``f_output`` at the
+    region's centroid (blue negative, red positive; one fixed scale, 1.5 times the 95th percentile of
+    ``|f|`` over all frames, so a region's colour only changes when its map does), the exact decision
+    boundary ``f_output = 0`` and the data.
+
+    Args:
+        model: a 2-D network of the snapshots' architecture (not changed).
+        snapshots: ``(epoch, state_dict)`` pairs (``History.snapshots``), at least 2.
+        x: ``(n, 2)`` data.
+        y: ``(n,)`` integer labels.
+        bounds: the box ``(xmin, xmax, ymin, ymax)``.
+        output: the output unit shown.
+        size_px: frame width and height in pixels.
+        duration_ms: time per frame.
+
+    Returns:
+        The GIF file's bytes (64-colour palette, looping).
+
+    Raises:
+        ValueError: fewer than 2 snapshots.
+    """
+    if len(snapshots) < 2:
+        raise ValueError(f"an animation needs at least 2 snapshots, got {len(snapshots)}.")
+    parts = [(epoch, linear_regions_2d(models.from_snapshot(model, state), bounds)) for epoch, state in snapshots]
+    values = []
+    for _, part in parts:
+        A, c = output_line(part, output)
+        values.append(np.einsum("rd,rd->r", part.centroids(), A) + c)
+    scale = 1.5 * float(np.percentile(np.abs(np.concatenate(values)), 95)) or 1.0  # light enough to see the data
+    images = []
+    with matplotlib.rc_context(plotting.STYLE):
+        dpi = 80
+        for (epoch, part), value in zip(parts, values):
+            fig = Figure(figsize=(size_px / dpi, size_px / dpi), dpi=dpi)
+            canvas = FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            plot_partition(part, x, y, ax=ax, output=output, size=3, values=np.clip(value, -scale, scale),
+                           cmap="RdBu_r", linewidth=0.3)
+            ax.collections[0].set_clim(-scale, scale)
+            ax.set_title(f"epoch {epoch}: {len(part)} regions (colour: logit)", fontsize=10)
+            canvas.draw()
+            images.append(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB"))
+    palette = images[-1].quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], loop=0,
+                   duration=[duration_ms] * (len(frames) - 1) + [4 * duration_ms], optimize=True)
+    return buffer.getvalue()
+
+
+def plot_trajectories(trajectories: Sequence[Mapping[str, list[float]]], seeds: Sequence[int], axes: Any = None) -> Any:
+    """Three panels over training: region count, local complexity (data solid, boundary dashed), and the
+    first layer's mean line rotation between snapshots.
+
+    Args:
+        trajectories: outputs of :func:`partition_trajectory`, one per seed.
+        seeds: the seeds (legend).
+        axes: three matplotlib Axes (default: a new figure, two panels above one).
+
+    Returns:
+        The three axes.
+    """
+    if axes is None:
+        fig = plt.figure(figsize=(10, 7))
+        grid = fig.add_gridspec(2, 2)
+        axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])]
+    for i, tr in enumerate(trajectories):
+        kw = dict(color=plotting.color(i), alpha=0.9)
+        axes[0].plot(tr["epoch"], tr["regions"], label=f"seed {seeds[i]}", **kw)
+        axes[1].plot(tr["epoch"], tr["lc_data"], **kw)
+        axes[1].plot(tr["epoch"], tr["lc_boundary"], linestyle="--", **kw)
+        axes[2].plot(tr["epoch"][1:], tr["angle"][1:], **kw)
+    axes[0].set(xlabel="epoch", ylabel="regions in the box", title="Region count")
+    axes[0].legend(fontsize=7)
+    axes[1].set(xlabel="epoch", ylabel=f"neurons changing sign within r = {LC_RADIUS}",
+                title="Local complexity: data (solid), boundary (dashed)")
+    axes[2].set(xlabel="epoch", ylabel="mean rotation per snapshot (degrees)", yscale="log",
+                title="First-layer line rotation between snapshots")
+    return axes
+
+
+def claim_learning_moves(summaries: Sequence[Mapping[str, float]]) -> Claim:
+    """Claim "learning-moves-partitions-and-maps" (source).
+
+    Rule: "reproduced" if for every seed the first-layer lines rotate by > 1 degree in total AND, between
+    snapshots of the second half of training, points keeping their code see their output change by > 1% of
+    its scale; "partly reproduced" if one of the two holds for every seed.
+
+    Args:
+        summaries: the ``"summary"`` of :func:`refinement_experiment`, one per seed.
+    """
+    moves = all(r["total_angle"] > 1.0 for r in summaries)
+    maps = all(r["late_map_change"] > 0.01 for r in summaries)
+    measured = {"total_rotation_deg": summarize([r["total_angle"] for r in summaries]),
+                "total_shift": summarize([r["total_shift"] for r in summaries]),
+                "share_keeping_code_init_to_end": summarize([r["same_code_init_to_end"] for r in summaries]),
+                "share_keeping_code_per_snapshot_late": summarize([r["late_same_code"] for r in summaries]),
+                "relative_output_change_same_code_late": summarize([r["late_map_change"] for r in summaries])}
+    return Claim(
+        id="learning-moves-partitions-and-maps", kind="source",
+        claim="Learning adjusts the partition (rotating and shifting hyperplanes) and modifies the per-region maps.",
+        source_value="qualitative",
+        criterion="reproduced if, for every seed, the first-layer lines rotate > 1 degree in total AND late in "
+                  "training points keeping their code see their output change > 1% of its scale; partly if one "
+                  "of the two holds.",
+        measured=measured, verdict=rule_verdict(moves and maps, partly=moves or maps), section=SECTION_5,
+    )
+
+
+def claim_boundary_concentration(trajectories: Sequence[Mapping[str, list[float]]]) -> Claim:
+    """Claim "regions-concentrate-at-boundary" (source, citing Humayun, Balestriero, Baraniuk 2024).
+
+    Rule: "reproduced" if at the end of training the local complexity at the decision boundary exceeds that
+    at the data for every seed; "partly reproduced" for some seeds.
+
+    Args:
+        trajectories: outputs of :func:`partition_trajectory`, one per seed.
+    """
+    end = [(tr["lc_boundary"][-1], tr["lc_data"][-1]) for tr in trajectories]
+    measured = {"lc_boundary_end": summarize([a for a, _ in end]), "lc_data_end": summarize([b for _, b in end])}
+    return Claim(
+        id="regions-concentrate-at-boundary", kind="source",
+        claim="During training, regions migrate towards the decision boundary (Humayun, Balestriero, Baraniuk 2024).",
+        source_value="qualitative",
+        criterion="reproduced if at the end of training the local complexity at the decision boundary exceeds "
+                  "that at the data for every seed; partly for some seeds.",
+        measured=measured, verdict=rule_verdict(all(a > b for a, b in end), partly=any(a > b for a, b in end)),
+        section=SECTION_5,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 6. LoRA: constrained hyperplane motion?
+# ----------------------------------------------------------------------------------------------------------
+
+
+def adaptation_metrics(
+    before: nn.Sequential,
+    after: nn.Sequential,
+    new: tuple[Tensor, Tensor],
+    old: tuple[Tensor, Tensor],
+    bounds: Sequence[float] | None = None,
+) -> dict[str, float]:
+    """Everything section 6 measures about one fine-tuning run.
+
+    Args:
+        before: the pre-trained MLP.
+        after: the fine-tuned one (plain or LoRA).
+        new: ``(x, y)`` of the new task.
+        old: ``(x, y)`` of the pre-training task.
+        bounds: if given (2-D inputs only), also count the exact regions in this box before and after.
+
+    Returns:
+        ``acc_new``, ``acc_old`` (after fine-tuning), ``acc_new_before``, ``acc_old_before``; for the first
+        and second hidden layers (``l`` = 1, 2) ``angle{l}`` (mean normal rotation, degrees), ``shift{l}``
+        (mean |offset change|), ``rank{l}`` (numerical rank of Delta W, singular values > 1e-3 of the
+        largest); ``hamming`` (mean bits flipped per new-task point), ``changed`` (share of points whose code
+        changed), ``new_code_points`` (share of new-task points hashed to a code that no old- or new-task
+        point had before), ``new_codes``; with ``bounds``: ``regions_before``, ``regions_after``.
+    """
+    x_new, y_new = new
+    x_old, y_old = old
+    out: dict[str, float] = {
+        "acc_new": models.accuracy(after, x_new, y_new),
+        "acc_old": models.accuracy(after, x_old, y_old),
+        "acc_new_before": models.accuracy(before, x_new, y_new),
+        "acc_old_before": models.accuracy(before, x_old, y_old),
+    }
+    n_hidden = len(models.hidden_layers(before))
+    for layer in range(1, min(2, n_hidden) + 1):
+        motion = hyperplane_motion(before, after, layer)
+        sv = update_spectrum(before, after, layer).numpy()
+        out[f"angle{layer}"] = float(np.degrees(motion.angle.numpy()).mean())
+        out[f"shift{layer}"] = float(np.abs(motion.shift.numpy()).mean())
+        out[f"rank{layer}"] = int((sv > 1e-3 * sv.max()).sum()) if sv.max() > 0 else 0
+    drift = code_drift(before, after, x_new, reference=torch.cat([x_old, x_new]))
+    out.update(
+        hamming=float(drift.hamming.numpy().mean()),
+        changed=drift.changed,
+        new_code_points=drift.points_in_new_codes,
+        new_codes=drift.new_codes,
+    )
+    if bounds is not None:
+        out["regions_before"] = len(linear_regions_2d(before, bounds))
+        out["regions_after"] = len(linear_regions_2d(after, bounds))
+    return out
+
+
+def lora_pretrain(seed: int, pre_epochs: int, lr: float = 3e-3) -> tuple[nn.Sequential, Tensor, Tensor]:
+    """Section 6's pre-training: a ``2 -> 32 -> 32 -> 2`` ReLU network on two moons (400 points, noise 0.1;
+    Adam, full batch).
+
+    Returns:
+        ``(model, x_old, y_old)``.
+    """
+    x_old, y_old = data.two_moons(400, noise=0.1, seed=seed)
+    pre = models.mlp([2, 32, 32, 2], generator=models.seeded(seed))
+    _train(pre, x_old, y_old, seed, lr=lr, epochs=pre_epochs)
+    return pre, x_old, y_old
+
+
+def lora_finetune(
+    pre: nn.Sequential, x_old: Tensor, y_old: Tensor, angle: float, method: Any, seed: int,
+    bounds: Sequence[float] | None = BOX, epochs: int = 300, lr: float = 3e-3,
+) -> dict[str, float]:
+    """Fine-tune a copy of ``pre`` on the pre-training moons rotated by ``angle`` degrees, fully or with LoRA,
+    and measure it (:func:`adaptation_metrics`). ``pre`` is not changed.
+
+    Args:
+        pre: the pre-trained network (:func:`lora_pretrain`).
+        x_old, y_old: its training data.
+        angle: rotation of the new task, degrees.
+        method: ``"full"`` (every parameter) or an int LoRA rank (every Linear layer adapted).
+        seed: seed of the LoRA ``A`` factors.
+        bounds: box for the exact region counts (``None``: no counts).
+        epochs: fine-tuning epochs (Adam, full batch).
+        lr: learning rate.
+    """
+    x_new = data.rotate(x_old, math.radians(angle))
+    if method == "full":
+        tuned = models.clone(pre)
+        _train(tuned, x_new, y_old, seed, lr=lr, epochs=epochs)
+    else:
+        tuned = apply_lora(pre, rank=method, generator=models.seeded(seed))
+        _train(tuned, x_new, y_old, seed, lr=lr, epochs=epochs, params=lora_parameters(tuned))
+    return adaptation_metrics(pre, tuned, (x_new, y_old), (x_old, y_old), bounds)
+
+
+def lora_experiment(
+    seed: int, methods: Sequence[Any], shifts: Mapping[str, float], bounds: Sequence[float],
+    pre_epochs: int, epochs: int = 300, lr: float = 3e-3,
+) -> dict[tuple[str, Any], dict[str, float]]:
+    """Section 6 for one seed: :func:`lora_pretrain`, then :func:`lora_finetune` for every shift and method.
+
+    Args:
+        seed: seed of the data, of the initialisation and of the LoRA ``A`` factors.
+        methods: ``"full"`` or int LoRA ranks.
+        shifts: ``{name: rotation angle in degrees}`` of the new task.
+        bounds: box for the exact region counts.
+        pre_epochs: pre-training epochs.
+        epochs: fine-tuning epochs.
+        lr: learning rate of both phases.
+
+    Returns:
+        ``{(shift name, method): adaptation_metrics(pre, tuned, new task, old task, bounds)}``.
+    """
+    pre, x_old, y_old = lora_pretrain(seed, pre_epochs, lr)
+    return {(shift, method): lora_finetune(pre, x_old, y_old, angle, method, seed, bounds, epochs, lr)
+            for shift, angle in shifts.items() for method in methods}
+
+
+def lora_study(
+    seeds: Sequence[int], methods: Sequence[Any], shifts: Mapping[str, float], bounds: Sequence[float],
+    pre_epochs: int,
+) -> dict[tuple[str, Any], list[dict[str, float]]]:
+    """:func:`lora_experiment` for every seed, collected per ``(shift, method)``.
+
+    Returns:
+        ``{(shift name, method): per-seed adaptation_metrics}``.
+    """
+    runs: dict[tuple[str, Any], list[dict[str, float]]] = {(s, m): [] for s in shifts for m in methods}
+    for seed in seeds:
+        for key, metrics in lora_experiment(seed, methods, shifts, bounds, pre_epochs).items():
+            runs[key].append(metrics)
+    return runs
+
+
+def plot_lora_bars(runs: Mapping[tuple[str, Any], Sequence[Mapping[str, float]]], shifts: Sequence[str],
+                   methods: Sequence[Any], axes: Any = None) -> Any:
+    """Three grouped bar charts (mean and std over seeds) per method and shift: rotation of hidden layer 2's
+    normals, share of new-task points in new codes, and old-task accuracy after fine-tuning.
+
+    Args:
+        runs: ``{(shift, method): per-seed adaptation_metrics}``.
+        shifts: the shift names (one bar colour each).
+        methods: ``"full"`` and LoRA ranks.
+        axes: three matplotlib Axes (default: a new figure, two panels above one).
+
+    Returns:
+        The axes.
+    """
+    if axes is None:
+        fig = plt.figure(figsize=(10, 7))
+        grid = fig.add_gridspec(2, 2)
+        axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])]
+    labels = [str(m) if m == "full" else f"LoRA r={m}" for m in methods]
+    width = 0.38
+    panels = [("angle2", "Mean rotation of layer-2 normals (deg)", "degrees"),
+              ("new_code_points", "Share of new-task points in new codes", "share of points"),
+              ("acc_old", "Old-task accuracy after fine-tuning", "accuracy")]
+    for k, shift in enumerate(shifts):
+        pos = np.arange(len(methods)) + (k - 0.5) * width
+        for ax, (key, title, ylabel) in zip(axes, panels):
+            vals = [[r[key] for r in runs[(shift, m)]] for m in methods]
+            ax.bar(pos, [np.mean(v) for v in vals], width, yerr=[np.std(v) for v in vals], capsize=2,
+                   color=plotting.color(k), label=shift)
+            ax.set_xticks(np.arange(len(methods)), labels)
+            ax.set(title=title, ylabel=ylabel)
+    axes[2].legend(fontsize=8)
+    return axes
+
+
+def _pool(runs: Mapping[tuple[str, Any], Sequence[Mapping[str, float]]], key: str, shifts: Sequence[str],
+          methods: Sequence[Any]) -> list:
+    return [r[key] for s in shifts for m in methods for r in runs[(s, m)]]
+
+
+def _ranks(runs: Mapping[tuple[str, Any], Any]) -> list[int]:
+    return sorted({m for _, m in runs if m != "full"})
+
+
+def claim_lora_constrained(runs: Mapping[tuple[str, Any], Sequence[Mapping[str, float]]], shifts: Sequence[str],
+                           far: str) -> Claim:
+    """Claim "lora-constrained-directions" (check: an update of rank <= r has rank <= r by construction).
+
+    Rule: "reproduced" if every LoRA update of the hidden-to-hidden layer (hidden layer 2) has rank <= r
+    while full fine-tuning's has rank > 4 for every run.
+
+    Args:
+        runs: ``{(shift, method): per-seed adaptation_metrics}``; methods ``"full"`` and LoRA ranks 1 and 4
+            at least.
+        shifts: the shift names.
+        far: the far shift's name.
+    """
+    rank_ok = all(r["rank2"] <= m for s in shifts for m in _ranks(runs) for r in runs[(s, m)])
+    full_rank = _pool(runs, "rank2", shifts, ["full"])
+    measured = {"max_rank_lora_r1": max(_pool(runs, "rank2", shifts, [1])),
+                "max_rank_lora_r4": max(_pool(runs, "rank2", shifts, [4])),
+                "rank_full": summarize(full_rank),
+                "rotation_deg_lora_r1_far": summarize(_pool(runs, "angle2", [far], [1])),
+                "rotation_deg_full_far": summarize(_pool(runs, "angle2", [far], ["full"]))}
+    ok = rank_ok and min(full_rank) > 4
+    return Claim(
+        id="lora-constrained-directions", kind="check",
+        claim="LoRA updates the partitions only in a specific (low-rank) set of directions.",
+        source_value="qualitative",
+        criterion="reproduced if every LoRA update of hidden layer 2 has rank <= r while full fine-tuning's has "
+                  "rank > 4 in every run.",
+        measured=measured, verdict="reproduced" if ok else "not reproduced", section=SECTION_6,
+    )
+
+
+def claim_lora_no_new_partitions(runs: Mapping[tuple[str, Any], Sequence[Mapping[str, float]]],
+                                 shifts: Mapping[str, float], far: str) -> Claim:
+    """Claim "lora-no-new-partitions" (source).
+
+    Rule: "reproduced" if LoRA (all ranks) puts < 5% of the new-task points into new codes at every shift;
+    "partly reproduced" if, at every shift, it puts on average fewer than half as many there as full
+    fine-tuning; otherwise "not reproduced".
+
+    Args:
+        runs: ``{(shift, method): per-seed adaptation_metrics}``.
+        shifts: ``{shift name: angle in degrees}``.
+        far: the far shift's name.
+    """
+    ranks = _ranks(runs)
+    new_lora = {s: _pool(runs, "new_code_points", [s], ranks) for s in shifts}
+    new_full = {s: _pool(runs, "new_code_points", [s], ["full"]) for s in shifts}
+    tiny = all(max(v) < 0.05 for v in new_lora.values())
+    half = all(np.mean(new_lora[s]) < 0.5 * np.mean(new_full[s]) for s in shifts)
+    change = [r["regions_after"] - r["regions_before"] for m in ranks for r in runs[(far, m)]]
+    measured = {**{f"new_code_points_lora_{shifts[s]}deg": summarize(new_lora[s]) for s in shifts},
+                **{f"new_code_points_full_{shifts[s]}deg": summarize(new_full[s]) for s in shifts},
+                "region_change_lora_far": summarize(change)}
+    return Claim(
+        id="lora-no-new-partitions", kind="source",
+        claim="LoRA typically does not result in new partitions.", source_value="qualitative",
+        criterion="reproduced if LoRA puts < 5% of the new-task points into new codes at every shift; partly if "
+                  "it puts on average fewer than half as many there as full fine-tuning; else not reproduced.",
+        measured=measured,
+        verdict="reproduced" if tiny else ("partly reproduced" if half else "not reproduced"), section=SECTION_6,
+    )
+
+
+def claim_lora_forgetting(runs: Mapping[tuple[str, Any], Sequence[Mapping[str, float]]], far: str) -> Claim:
+    """Claim "lora-does-not-prevent-forgetting" (source).
+
+    Rule: "reproduced" if LoRA loses > 5 points of old-task accuracy on the far task on average, and at least
+    half as much as full fine-tuning; "partly reproduced" if it loses > 5 points but less than that.
+
+    Args:
+        runs: ``{(shift, method): per-seed adaptation_metrics}``.
+        far: the far shift's name.
+    """
+    ranks = _ranks(runs)
+    drop_lora = [r["acc_old_before"] - r["acc_old"] for m in ranks for r in runs[(far, m)]]
+    drop_full = [r["acc_old_before"] - r["acc_old"] for r in runs[(far, "full")]]
+    forgets = np.mean(drop_lora) > 0.05
+    measured = {"old_acc_drop_lora_far": summarize(drop_lora), "old_acc_drop_full_far": summarize(drop_full),
+                "new_acc_lora_far": summarize(_pool(runs, "acc_new", [far], ranks))}
+    ok = forgets and np.mean(drop_lora) >= 0.5 * np.mean(drop_full)
+    return Claim(
+        id="lora-does-not-prevent-forgetting", kind="source",
+        claim="LoRA changes the per-region maps and does not explicitly avoid forgetting.",
+        source_value="qualitative",
+        criterion="reproduced if LoRA loses > 5 points of old-task accuracy on the far task on average and at "
+                  "least half as much as full fine-tuning; partly if it loses > 5 points but less than that.",
+        measured=measured,
+        verdict="reproduced" if ok else ("partly reproduced" if forgets else "not reproduced"), section=SECTION_6,
+    )
+
+
+def claim_lora_close_tasks(runs: Mapping[tuple[str, Any], Sequence[Mapping[str, float]]], close: str,
+                           far: str) -> Claim:
+    """Claim "lora-effective-for-close-tasks" (source).
+
+    Rule: "reproduced" if rank-1 LoRA's mean new-task accuracy is within 0.02 of full fine-tuning's on the
+    close task and falls further behind on the far task; "partly reproduced" if only the first holds.
+
+    Args:
+        runs: ``{(shift, method): per-seed adaptation_metrics}``.
+        close: the close shift's name.
+        far: the far shift's name.
+    """
+
+    def acc(shift: str, method: Any) -> list[float]:
+        return [r["acc_new"] for r in runs[(shift, method)]]
+
+    def gap(shift: str) -> float:
+        return float(np.mean(acc(shift, "full")) - np.mean(acc(shift, 1)))
+
+    gap_close, gap_far = gap(close), gap(far)
+    measured = {"new_acc_gap_full_minus_r1_close": gap_close, "new_acc_gap_full_minus_r1_far": gap_far,
+                **{f"new_acc_{name}_{tag}": summarize(acc(shift, method))
+                   for tag, shift in (("close", close), ("far", far))
+                   for name, method in (("full", "full"), ("r1", 1))}}
+    ok = gap_close <= 0.02
+    return Claim(
+        id="lora-effective-for-close-tasks", kind="source",
+        claim="LoRA is effective for tasks close to the pre-training distribution.", source_value="qualitative",
+        criterion="reproduced if rank-1 LoRA is within 0.02 of full fine-tuning's new-task accuracy on the close "
+                  "task and falls further behind on the far task; partly if only the first holds.",
+        measured=measured,
+        verdict="reproduced" if ok and gap_far > gap_close else ("partly reproduced" if ok else "not reproduced"),
+        section=SECTION_6,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The site's interactive playground
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _numbers(tensor: Tensor) -> Any:
+    """Nested lists of the shortest decimals that round-trip to the tensor's dtype (float32 or float64)."""
+    array = tensor.detach().cpu().numpy()
+    if array.dtype != np.float32:
+        return array.astype(np.float64).tolist()
+    short = [float(str(value)) for value in array.ravel()]  # str of a numpy float32: its shortest decimal
+    return np.array(short, dtype=object).reshape(array.shape).tolist()
+
+
+def playground_preset(name: str, description: str, model: nn.Sequential, x: Tensor, y: Tensor,
+                      box: Sequence[float] = BOX) -> dict[str, Any]:
+    """One network of the playground: its layers (weights ``(out, in)``), its training data and its box.
+
+    Args:
+        name: the preset's short name.
+        description: one sentence on what it is.
+        model: a trained 2-D ReLU MLP (LoRA layers are merged).
+        x: ``(n, 2)`` its training inputs.
+        y: ``(n,)`` its 0/1 labels.
+        box: ``(xmin, xmax, ymin, ymax)`` the report shows it in.
+
+    Returns:
+        ``{"name", "description", "box", "layers": [{"weight", "bias"}, ...], "x", "y"}`` (plain JSON values).
+    """
+    layers = models.weights(model)
+    if layers[0][0].shape[1] != 2:
+        raise ValueError("the playground shows 2-D inputs; this model takes "
+                         f"{layers[0][0].shape[1]} inputs.")
+    if x.dim() != 2 or x.shape[1] != 2 or len(y) != len(x):
+        raise ValueError(f"x must be (n, 2) with one label per row, got x {tuple(x.shape)} and y {tuple(y.shape)}.")
+    return {
+        "name": name,
+        "description": description,
+        "box": [float(b) for b in box],
+        "layers": [{"weight": _numbers(W), "bias": _numbers(b)} for W, b in layers],
+        "x": _numbers(x),
+        "y": [int(v) for v in y.tolist()],
+    }
+
+
+def playground_model(preset: Mapping[str, Any]) -> nn.Sequential:
+    """The ReLU MLP (float32) a playground preset describes: the inverse of :func:`playground_preset`."""
+    layers: list[nn.Module] = []
+    for index, layer in enumerate(preset["layers"]):
+        W = torch.tensor(layer["weight"], dtype=torch.float32)
+        b = torch.tensor(layer["bias"], dtype=torch.float32)
+        linear = nn.utils.skip_init(nn.Linear, W.shape[1], W.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(W)
+            linear.bias.copy_(b)
+        layers.append(linear)
+        if index < len(preset["layers"]) - 1:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def export_playground(presets: Sequence[Mapping[str, Any]], folder: Path | str | None = None) -> Path:
+    """Write the playground's networks to ``<folder>/networks/hashing.json`` atomically.
+
+    Args:
+        presets: from :func:`playground_preset`.
+        folder: the metrics folder (default :func:`mlpgeo.report.metrics_dir`); the file goes into its
+            ``networks/`` subfolder, out of the site's ``metrics/*.json`` glob.
+
+    Returns:
+        The file's path.
+    """
+    if not presets:
+        raise ValueError("export_playground needs at least one preset.")
+    path = Path(folder if folder is not None else report.metrics_dir()) / "networks" / "hashing.json"
+    data.atomic_write_bytes(path, json.dumps({"presets": list(presets)}, separators=(",", ":")).encode())
+    return path

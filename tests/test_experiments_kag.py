@@ -1,0 +1,354 @@
+"""Tests of mlpgeo.experiments.kag: the KAG report's drivers, analysis, claim rules, tables and figures."""
+
+import math
+import pickle
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from mlpgeo import kag
+from mlpgeo.experiments import kag as experiment
+from mlpgeo.models import mlp, seeded
+from mlpgeo.plotting import MAX_WIDTH_IN
+from mlpgeo.report import Claim, Table
+
+
+def digits(n=6, seed=0):
+    return torch.rand(n, 784, generator=torch.Generator().manual_seed(seed))
+
+
+def cell(mean, std=0.0):
+    return {"mean": mean, "std": std, "n": 3, "values": []}
+
+
+# --------------------------------------------------------------------------------------------------
+# Drivers
+# --------------------------------------------------------------------------------------------------
+
+
+def test_sweep_ratios_of_identical_networks_are_one_and_seeded():
+    init = mlp([784, 16, 16, 10], "relu", generator=seeded(0))
+    x = digits(8)
+    records = experiment.sweep({"random": init, "same": init}, x, layers=(1,), ks=(2,), radii=(7, 28), n_minors=50)
+    ratios = experiment.ratio_records(records, "same")
+    assert len(ratios) == 2
+    for r in ratios:  # identical networks, identical sampled minors -> every ratio is exactly 1
+        assert r["pr"] == 1.0 and r["kl"] == 1.0 and r["rr"] == 1.0 and r["pr_sparsity"] == 1.0
+    model = mlp([784, 10, 8, 10], "leaky_relu", generator=seeded(1))
+    a = experiment.sweep({"m": model}, x[:3], ks=(1, 2), radii=(7,), n_minors=30, seed=4)
+    b = experiment.sweep({"m": model}, x[:3], ks=(1, 2), radii=(7,), n_minors=30, seed=4)
+    c = experiment.sweep({"m": model}, x[:3], ks=(1, 2), radii=(7,), n_minors=30, seed=5)
+    assert a == b and a != c
+    # a record's numbers are those of jacobian_metrics with the documented generator seed
+    direct = kag.jacobian_metrics(kag.layer_batch(model, x[:3], 2), 2, 30, seeded(4 * 100_003 + 2 * 1009 + 2 * 101),
+                                  kag.ball_pixels(7))
+    record = experiment.select(a, layer=2, k=2)[0]
+    assert record["pr"] == direct.pr and record["rr"] == direct.rr and record["n_columns"] == direct.n_columns
+
+
+def test_run_setting_small_is_a_picklable_job():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 784, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    out = experiment.run_setting(x, y, x[:16], y[:16], x[:4], "relu", 6, seed=0, epochs=2, radii=(7, 28),
+                                 multi_centers=[(6.5, 6.5), (20.5, 20.5)], snapshot_epochs=(0, 2), n_minors=20,
+                                 n_rotations=2)
+    assert set(out["accuracy"]) == {"random", "standard", "augmented"}
+    readings = {r["reading"] for r in out["ratios"]}
+    assert readings == {"centre", "multi-centre", "active rows"}
+    # centre: 2 trainings x 2 layers x 2 k x 2 radii
+    assert len(experiment.select(out["ratios"], reading="centre")) == 16
+    for r in experiment.select(out["epochs"], epoch=0):  # the epoch-0 snapshot is the initialisation itself
+        assert r["pr"] == 1.0 and r["kl"] == 1.0 and r["rr"] == 1.0
+    assert len(out["zero_rows"]) == 4 and "dead_units" in out["zero_rows"][0]
+    # the returned random network is the initialisation both trainings started from
+    pair = experiment.train_pair(x, y, "relu", 6, 0, 0)
+    assert torch.equal(out["nets"]["random"][0].weight, pair["standard"][0].weight)
+    assert not torch.equal(out["nets"]["standard"][0].weight, out["nets"]["augmented"][0].weight)
+    assert pickle.loads(pickle.dumps(experiment.run_setting)) is experiment.run_setting
+    pickle.dumps({key: value for key, value in out.items() if key != "nets"})  # plain results
+
+
+def test_multi_centres_are_centre_and_diagonals():
+    centres = experiment.multi_centres(7.0)
+    assert kag.IMAGE_CENTER in centres and len(centres) == 5
+    assert set(centres) - {kag.IMAGE_CENTER} == {(6.5, 6.5), (6.5, 20.5), (20.5, 6.5), (20.5, 20.5)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Analysis
+# --------------------------------------------------------------------------------------------------
+
+
+def test_cells_and_well_above_one():
+    records = [
+        {"activation": "relu", "width": 8, "layer": 1, "k": 2, "radius": 7, "pr": v, "kl": 2 * v, "rr": 1.0, "seed": i}
+        for i, v in enumerate([1.0, 1.2, 1.4])
+    ]
+    cells = experiment.metric_cells(records)
+    pr = cells[("relu", 8, 1, 2, 7, "pr")]
+    assert math.isclose(pr["mean"], 1.2) and math.isclose(pr["std"], 0.2) and pr["n"] == 3
+    assert experiment.well_above_one(cells[("relu", 8, 1, 2, 7, "kl")])  # 2.4 +- 0.4
+    assert not experiment.well_above_one(pr)  # 1.2 - 0.2 = 1.0 is not > 1
+    assert not experiment.well_above_one(cells[("relu", 8, 1, 2, 7, "rr")])
+    assert experiment.select(records, seed=1)[0]["pr"] == 1.2
+    assert experiment.metric_cells(records, width=9) == {}
+
+
+def test_accuracy_summary_groups_seeds():
+    runs = [{"activation": "relu", "width": w, "seed": s, "accuracy": {"random": 0.1, "standard": 0.8 + 0.1 * s + w / 1000,
+                                                                      "augmented": 0.5}}
+            for w in (8, 16) for s in (0, 1)]
+    acc = experiment.accuracy_summary(runs)
+    assert list(acc) == [f"relu_{w}_{t}" for w in (8, 16) for t in ("random", "standard", "augmented")]
+    assert math.isclose(acc["relu_8_standard"]["mean"], 0.858) and acc["relu_8_standard"]["n"] == 2
+    assert math.isclose(acc["relu_16_standard"]["std"], 0.1 / math.sqrt(2))
+    table = experiment.accuracy_table(acc)
+    assert table.rows["relu, h = 8"]["standard"] == "0.858 ± 0.071" and list(table.rows) == ["relu, h = 8", "relu, h = 16"]
+
+
+def test_above_one_summary_shares_and_medians():
+    cells = {("relu", 8, 1, 2, 7, "pr"): cell(1.5, 0.1), ("relu", 8, 1, 2, 7, "kl"): cell(0.9),
+             ("relu", 8, 1, 2, 7, "rr"): cell(1.05), ("gelu", 8, 1, 2, 7, "pr"): cell(1.3, 0.4),
+             ("gelu", 8, 1, 2, 7, "kl"): cell(2.0, 0.2), ("gelu", 8, 1, 2, 7, "rr"): cell(1.2, 0.1)}
+    s = experiment.above_one_summary(cells, ["relu", "gelu"])
+    assert s["n_cells"] == 6 and math.isclose(s["share_well_above_1"], 3 / 6)  # pr relu, kl gelu, rr gelu
+    assert s["pr_share_well_above_1"] == 0.5 and s["kl_share_well_above_1"] == 0.5 and s["rr_share_well_above_1"] == 0.5
+    assert math.isclose(s["pr_median_ratio"], 1.4) and math.isclose(s["kl_median_ratio"], 1.45)
+    assert math.isclose(s["relu_share_well_above_1"], 1 / 3) and math.isclose(s["gelu_share_well_above_1"], 2 / 3)
+    table = experiment.cells_table({**cells, ("relu", 8, 1, 2, 21, "pr"): cell(5.0)}, skip_radius=21)
+    values = [v for row in table.rows.values() for v in row.values() if v]
+    assert len(values) == 6 and sum(v.endswith(" *") for v in values) == 3  # radius 21 left out, 3 cells starred
+    assert list(next(iter(table.rows.values()))) == ["PR r=7", "KL r=7", "RR r=7"]
+
+
+def test_augmentation_reductions_and_summary():
+    keys = [("relu", 8, 1, 2, r, m) for r in (7, 21) for m in kag.METRICS]
+    std = {k: cell(2.0) for k in keys}
+    aug = {k: cell({"pr": 1.0, "kl": 1.5, "rr": 3.0}[k[-1]]) for k in keys}
+    red = experiment.augmentation_reductions(std, aug, skip_radius=21)
+    assert len(red) == 3  # radius 21 left out
+    assert red[("relu", 8, 1, 2, 7, "pr")] == 0.5 and red[("relu", 8, 1, 2, 7, "rr")] == -0.5
+    s = experiment.reduction_summary(red, ["relu"])
+    assert s["median_reduction"] == 0.25 and math.isclose(s["share_of_cells_lowered"], 2 / 3)
+    assert s["median_reduction_kl"] == 0.25 and s["median_reduction_relu"] == 0.25
+    assert len(experiment.augmentation_reductions(std, aug, skip_radius=None)) == 6
+
+
+def series_records(value_7, value_28):
+    records = []
+    for reading in ("centre", "multi-centre"):
+        for training in experiment.TRAININGS:
+            for layer in (1, 2):
+                for radius, value in ((7, value_7), (28, value_28)):
+                    for seed in (0, 1):
+                        records.append(dict(activation="relu", width=8, k=2, layer=layer, radius=radius, seed=seed,
+                                            reading=reading, training=training, pr=value, kl=2.0, rr=value))
+    return records
+
+
+def test_scale_spread():
+    s = experiment.scale_spread(series_records(1.0, 3.0), 8, (7, 28), ["relu"])
+    assert s["n_series"] == 2 * 2 * 2 * 3
+    assert s["median_relative_spread"] == 1.0  # pr, rr: (3 - 1) / 2 = 1 in 2/3 of series; kl: 0
+    assert math.isclose(s["share_series_one_verdict"], 1 / 3)  # pr, rr flip from "not above" (1) to "above" (3)
+
+
+def test_confound_summary_and_rows():
+    records = [dict(activation="relu", width=8, training=t, layer=1, k=2, radius=28, seed=s, reading=reading,
+                    pr=p, kl=p, rr=p, pr_sparsity=0.5, active_random=0.5, active_trained=0.7)
+               for t in experiment.TRAININGS for s in (0, 1)
+               for reading, p in (("centre", 0.8 + 0.1 * s), ("active rows", 1.2))]
+    summary = experiment.confound_summary(records)
+    assert math.isclose(summary["raw"]["pr_median"], 0.85) and math.isclose(summary["active_rows"]["kl_median"], 1.2)
+    assert summary["pr_sparsity_only_median"] == 0.5
+    rows = experiment.confound_rows(records, [8], layers=(1,))
+    assert len(rows) == 2 and math.isclose(rows[0]["pr"], 0.85) and rows[0]["rr_active"] == 1.2
+    assert experiment.confound_table(rows).rows["h = 8, standard, layer 1"]["PR sparsity-only"] == "0.500"
+    assert experiment.confound_summary_table(summary).rows["active rows only"]["KL"] == "1.200"
+
+
+def test_zero_rows_summary_table_and_epoch_metric():
+    zr = [dict(activation=a, width=8, training="standard", layer=1, seed=s, zero_rows_unit=u, zero_rows_input=u / 2,
+               zero_rows_input_init=0.0, dead_units=0.0, dead_units_init=0.0)
+          for a, us in (("relu", (0.1, 0.3)), ("gelu", (0.0, 0.0))) for s, u in enumerate(us)]
+    s = experiment.zero_rows_summary(zr, ["relu", "gelu"])
+    assert math.isclose(s["zero_rows_unit_mean"], 0.1)
+    assert math.isclose(s["zero_rows_unit_relu"]["mean"], 0.2) and math.isclose(s["zero_rows_per_input_relu"]["mean"], 0.1)
+    table = experiment.zero_rows_table(zr)
+    assert len(table.rows) == 2 and table.rows["relu, h = 8, standard, layer 1"]["zero rows unit"] == "0.200"
+    ep = [dict(activation="relu", layer=2, epoch=4, seed=1, pr=1.5, kl=2.0, rr=0.5)]
+    assert experiment.epoch_sweep_metric(ep) == {"relu_l2_e4_s1": {"pr": 1.5, "kl": 2.0, "rr": 0.5}}
+
+
+def test_activation_medians_epoch_means_and_width_by_activation():
+    cells = {("relu", 8, 1, 2, 7, "pr"): cell(0.5), ("relu", 8, 2, 2, 7, "pr"): cell(0.7),
+             ("relu", 8, 1, 2, 7, "kl"): cell(0.4), ("relu", 8, 1, 2, 7, "rr"): cell(1.0),
+             ("gelu", 8, 1, 2, 7, "pr"): cell(1.3), ("gelu", 8, 1, 2, 7, "kl"): cell(1.5),
+             ("gelu", 8, 1, 2, 7, "rr"): cell(0.9)}
+    med = experiment.activation_medians(cells, ["relu", "gelu"])
+    assert math.isclose(med["relu_pr_median"], 0.6) and med["gelu_kl_median"] == 1.5 and len(med) == 6
+    assert experiment.medians_table({"standard": med}).rows["standard"]["RELU PR"] == "0.600"
+    ep = [dict(activation="relu", layer=1, epoch=e, seed=s, pr=1 + e + s, kl=1.0, rr=2.0 * e)
+          for e in (2, 0) for s in (0, 1)]
+    means = experiment.epoch_means(ep)
+    assert list(means) == [("relu", 1, "pr"), ("relu", 1, "kl"), ("relu", 1, "rr")]
+    assert means[("relu", 1, "pr")] == {0: 1.5, 2: 3.5}  # epochs sorted, seeds averaged
+    assert experiment.epoch_table(means).rows["relu, layer 1, PR"] == {"epoch 0": "1.500", "epoch 2": "3.500"}
+    wide = {t: {(a, w, 1, 2, 7, "pr"): cell({("relu", 16): 2.0, ("relu", 8): 1.0, ("gelu", 16): 1.0,
+                                             ("gelu", 8): 2.0}[(a, w)]) for a in ("relu", "gelu") for w in (8, 16)}
+            for t in experiment.TRAININGS}
+    by = experiment.width_summaries_by_activation(wide, 16, 8, ["relu", "gelu"])
+    assert by["relu"] == {"share_cells_wider_stronger": 1.0, "median_wide_over_narrow": 2.0, "n_cells": 2}
+    assert by["gelu"]["share_cells_wider_stronger"] == 0.0 and by["gelu"]["median_wide_over_narrow"] == 0.5
+    assert experiment.width_table(by).rows["relu"]["n_cells"] == "2"
+
+
+def width_cells(narrow_wins=0):
+    cells = {t: {(a, w, 1, 2, r, "pr"): cell(w / 8 * (1 if a == "relu" else 0.5) + (r == 21) * 100)
+                 for a in ("relu", "gelu") for w in (8, 16) for r in (7, 21)}
+             for t in experiment.TRAININGS}
+    for activation in ("gelu", "relu")[:narrow_wins]:
+        cells["augmented"][(activation, 16, 1, 2, 7, "pr")] = cell(0.25)  # the narrower network wins this cell
+    return cells
+
+
+def test_width_gains():
+    gains = experiment.width_gains(width_cells(1), 16, 8)
+    assert sorted(gains.tolist()) == [0.5, 2.0, 2.0, 2.0]
+    assert experiment.width_summary(gains) == {"share_cells_wider_stronger": 0.75, "median_wide_over_narrow": 2.0,
+                                               "n_cells": 4}
+
+
+def test_ratio_curves_and_top_units():
+    records = [dict(activation="relu", width=8, layer=1, k=2, radius=r, seed=s, reading="centre", training=t,
+                    pr=r / 7 + s, kl=1.0, rr=1.0) for r in (7, 14) for s in (0, 2) for t in experiment.TRAININGS]
+    curves = experiment.ratio_curves(records, "pr", (7, 14), ["relu"], reading="centre", width=8, layer=1, k=2)
+    assert set(curves) == {"relu standard", "relu augmented"}
+    means, stds = curves["relu standard"]
+    assert means == [2.0, 3.0] and all(math.isclose(v, math.sqrt(2)) for v in stds)
+    model = mlp([784, 10, 10], "relu", generator=seeded(0))
+    x = digits(2)
+    norms = kag.row_norms(kag.layer_jacobians(model, x[:1], 1))[0]
+    units = experiment.top_units(model, x, layer=1, n=3)
+    assert len(units) == 3 and norms[units[0]] == norms.max() and norms[units[0]] >= norms[units[1]] >= norms[units[2]]
+
+
+# --------------------------------------------------------------------------------------------------
+# Claim rules: each one can pass and can fail
+# --------------------------------------------------------------------------------------------------
+
+
+def check_claim(claim, claim_id, section):
+    assert isinstance(claim, Claim) and claim.id == claim_id and claim.kind == "source" and claim.section == section
+    assert claim.criterion and "\n" not in claim.criterion and claim.measured
+
+
+def above_cells(share_above):
+    """144 cells, the first ``share_above`` of them well above 1."""
+    keys = [(a, w, l, k, r, m) for a in ("relu", "gelu") for w in (8, 16) for l in (1, 2) for k in (1, 2)
+            for r in (7, 14, 28) for m in kag.METRICS]
+    return {key: cell(1.5 if i < share_above * len(keys) else 1.0) for i, key in enumerate(keys)}
+
+
+@pytest.mark.parametrize("share, verdict", [(1.0, "reproduced"), (0.9, "reproduced"), (0.6, "partly reproduced"),
+                                            (0.3, "not reproduced")])
+def test_claim_ratios_above_one(share, verdict):
+    claim = experiment.claim_ratios_above_one(above_cells(share), "augmented", ["relu", "gelu"])
+    check_claim(claim, "ratios-above-one-augmented", experiment.SECTION_SCALES)
+    assert claim.verdict == verdict and claim.source_value == "well above 1 at every scale"
+    assert claim.claim.startswith("Augmented training: PR, KL and RR ratios")
+    with pytest.raises(ValueError, match="training"):
+        experiment.claim_ratios_above_one(above_cells(share), "shuffled", ["relu"])
+
+
+@pytest.mark.parametrize("augmented_mean, verdict", [(1.4, "reproduced"), (1.8, "partly reproduced"),
+                                                     (1.0, "partly reproduced"), (2.0, "not reproduced")])
+def test_claim_augmentation_lowers(augmented_mean, verdict):
+    keys = [("relu", 8, 1, 2, r, m) for r in (7, 21) for m in kag.METRICS]
+    claim = experiment.claim_augmentation_lowers({k: cell(2.0) for k in keys}, {k: cell(augmented_mean) for k in keys},
+                                                 ["relu"])
+    check_claim(claim, "augmentation-lowers-ratios", experiment.SECTION_SCALES)
+    assert claim.verdict == verdict
+    assert math.isclose(claim.measured["median_reduction"], 1 - augmented_mean / 2.0)
+
+
+@pytest.mark.parametrize("values, verdict", [((1.0, 1.05), "reproduced"), ((1.0, 1.25), "partly reproduced"),
+                                             ((1.0, 3.0), "not reproduced")])
+def test_claim_scale_agnostic(values, verdict):
+    claim = experiment.claim_scale_agnostic(series_records(*values), 8, (7, 28), ["relu"])
+    check_claim(claim, "scale-agnostic", experiment.SECTION_CENTRES)
+    assert claim.verdict == verdict
+
+
+def test_scale_agnostic_verdict_thresholds():
+    assert experiment.scale_agnostic_verdict(0.1, 0.95) == "reproduced"
+    assert experiment.scale_agnostic_verdict(0.15, 0.9) == "reproduced"
+    assert experiment.scale_agnostic_verdict(0.1, 0.5) == "partly reproduced"
+    assert experiment.scale_agnostic_verdict(0.31, 1.0) == "not reproduced"
+
+
+@pytest.mark.parametrize("unit_share, verdict", [(0.1, "reproduced"), (0.25, "partly reproduced"),
+                                                 (0.01, "not reproduced")])
+def test_claim_zero_rows(unit_share, verdict):
+    zr = [dict(activation=a, width=8, training="standard", layer=1, seed=s, zero_rows_unit=unit_share,
+               zero_rows_input=unit_share) for a in ("relu", "gelu") for s in (0, 1)]
+    claim = experiment.claim_zero_rows(zr, ["relu", "gelu"])
+    check_claim(claim, "zero-rows", experiment.SECTION_ZERO_ROWS)
+    assert claim.verdict == verdict and claim.source_value == "9-13%"
+    assert math.isclose(claim.measured["zero_rows_unit_mean"], unit_share)
+
+
+@pytest.mark.parametrize("narrow_wins, verdict", [(0, "reproduced"), (1, "partly reproduced"), (2, "partly reproduced")])
+def test_claim_larger_stronger(narrow_wins, verdict):
+    claim = experiment.claim_larger_stronger(width_cells(narrow_wins), 16, 8)
+    check_claim(claim, "larger-stronger", experiment.SECTION_WIDTH)
+    assert claim.verdict == verdict and "h=16 beats h=8" in claim.claim
+
+
+def test_larger_stronger_verdict_thresholds():
+    assert experiment.larger_stronger_verdict(0.75, 2.0) == "partly reproduced"
+    assert experiment.larger_stronger_verdict(0.8, 1.06) == "reproduced"
+    assert experiment.larger_stronger_verdict(0.9, 1.05) == "partly reproduced"
+    assert experiment.larger_stronger_verdict(0.4, 2.0) == "not reproduced"
+
+
+def test_measured_table_shows_verdict_and_summaries():
+    claim = experiment.claim_zero_rows([dict(activation="relu", width=8, training="standard", layer=1, seed=s,
+                                             zero_rows_unit=0.1 * s, zero_rows_input=0.0) for s in (1, 2)], ["relu"])
+    table = experiment.measured_table([claim])
+    assert isinstance(table, Table)
+    row = table.rows["zero-rows"]
+    assert row["verdict"] == "reproduced" and row["zero_rows_unit_relu"] == "0.150 ± 0.071"
+    assert "<table" in table._repr_html_()
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------------
+
+
+def test_report_figures_fit_the_page():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(48, 784, generator=g)
+    y = torch.randint(0, 10, (48,), generator=g)
+    runs = [experiment.run_setting(x, y, x[:8], y[:8], x[:3], activation, 6, seed=0, epochs=1, radii=(7, 28),
+                                   multi_centers=[(13.5, 13.5)], snapshot_epochs=(0, 1), n_minors=20, n_rotations=1)
+            for activation in ("relu", "leaky_relu")]  # piecewise linear: closed-form Jacobians, fast
+    ratios = experiment.gather(runs, "ratios")
+    nets = experiment.first_run(runs, "relu", 6)["nets"]
+    figures = [
+        experiment.plot_ratio_grid(ratios, "centre", 2, 6, (7, 28), ["relu", "leaky_relu"], 1),
+        experiment.plot_pixel_sets(x[0], (7, 28), 21, experiment.multi_centres()),
+        experiment.plot_minor_histograms(runs, x[:3], ["relu", "leaky_relu"], 6),
+        experiment.plot_jacobian_row_grid(nets, x, [0, 1, 2]),
+        experiment.plot_confound(experiment.confound_summary(ratios)),
+        experiment.plot_epoch_sweep(experiment.gather(runs, "epochs"), ["relu", "leaky_relu"], title="epochs"),
+        experiment.plot_width_gains(np.array([0.9, 1.1, 1.2]), 16, 8),
+    ]
+    for fig in figures:
+        assert fig.get_figwidth() <= MAX_WIDTH_IN
+    assert len(figures[3].axes) == 3 * 3 + 3  # three networks x three units, one colour bar per row
+    plt.close("all")
