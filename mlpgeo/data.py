@@ -364,30 +364,35 @@ def augment_digits(
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False).reshape(n, 784)
 
 
-def two_moons(n: int = 150, noise: float = 0.1, seed: int = 0) -> tuple[Tensor, Tensor]:
+def two_moons(n: int = 150, noise: float = 0.1, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """Two interleaved half circles, scaled into [-1, 1]^2.
 
     The upper moon (label 0) is (cos t, sin t), the lower (label 1) is (1 - cos t, 0.5 - sin t),
-    t evenly spaced in [0, pi]; Gaussian noise of standard deviation ``noise`` is added, then the cloud
-    is centred on its bounding box and divided by its largest half-extent (one factor for both axes,
-    so shapes and angles are kept).
+    t evenly spaced in [0, pi]; Gaussian noise of standard deviation ``noise`` is added (drawn in float64
+    from ``generator``), then the cloud is centred on its bounding box and divided by its largest half-extent
+    (one factor for both axes, so shapes and angles are kept).
+
+    Args:
+        n: number of points (>= 2): ``n // 2`` on the upper moon, the rest on the lower.
+        noise: standard deviation of the Gaussian noise (>= 0).
+        generator: the noise's random source (``None``: a fresh generator with torch's default seed).
 
     Returns:
         ``(x, y)``: float32 ``(n, 2)`` with every coordinate in [-1, 1], int64 labels ``(n,)``.
     """
     n = check_int(n, "n", low=2)
     noise = check_number(noise, "noise", low=0)
-    rng = np.random.default_rng(seed)
+    generator = check_generator(generator) or torch.Generator()
     n_upper = n // 2
-    t_upper = np.linspace(0, np.pi, n_upper)
-    t_lower = np.linspace(0, np.pi, n - n_upper)
-    upper = np.stack([np.cos(t_upper), np.sin(t_upper)], 1)
-    lower = np.stack([1 - np.cos(t_lower), 0.5 - np.sin(t_lower)], 1)
-    x = np.concatenate([upper, lower]) + rng.normal(0, noise, size=(n, 2))
-    low, high = x.min(0), x.max(0)
+    t_upper = torch.linspace(0, math.pi, n_upper, dtype=torch.float64)
+    t_lower = torch.linspace(0, math.pi, n - n_upper, dtype=torch.float64)
+    upper = torch.stack([torch.cos(t_upper), torch.sin(t_upper)], 1)
+    lower = torch.stack([1 - torch.cos(t_lower), 0.5 - torch.sin(t_lower)], 1)
+    x = torch.cat([upper, lower]) + noise * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+    low, high = x.min(0).values, x.max(0).values
     x = (x - (low + high) / 2) / ((high - low).max() / 2)
-    y = np.concatenate([np.zeros(n_upper), np.ones(n - n_upper)])
-    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
+    y = torch.cat([torch.zeros(n_upper, dtype=torch.int64), torch.ones(n - n_upper, dtype=torch.int64)])
+    return x.float(), y
 
 
 def rotate(x: Tensor, angle: float) -> Tensor:
@@ -402,24 +407,24 @@ def rotate(x: Tensor, angle: float) -> Tensor:
 
 
 def high_dim_moons(
-    n: int = 150, noise: float = 0.1, seed: int = 0, dim: int = 100, scale: float = 0.1
+    n: int = 150, noise: float = 0.1, generator: torch.Generator | None = None, dim: int = 100, scale: float = 0.1
 ) -> tuple[Tensor, Tensor]:
     """The VQ-kernel paper's "high-dimensional two moons" (appendix A.3).
 
-    For each two-moons point u in [-1, 1]^2, draw z uniformly on the sphere of radius
+    For each two-moons point u in [-1, 1]^2 (:func:`two_moons`), draw z uniformly on the sphere of radius
     sqrt(1 - ||scale u||^2) in R^(dim - 2) and return x = [scale u, z]: unit vectors in R^dim whose
-    first two coordinates carry the moons.
+    first two coordinates carry the moons. The moons' noise and then z are drawn from ``generator``.
 
     Returns:
         ``(x, y)``: float32 ``(n, dim)`` with ``||x_i|| = 1``, int64 labels ``(n,)``.
     """
     dim = check_int(dim, "dim", low=3)
     scale = check_number(scale, "scale", low=0, low_open=True)
-    u, y = two_moons(n, noise, seed)
+    generator = check_generator(generator) or torch.Generator()
+    u, y = two_moons(n, noise, generator)
     head = scale * u.double()
     if (head.norm(dim=1) >= 1).any():
         raise ValueError(f"scale={scale} puts points outside the unit ball; use scale < 1/sqrt(2).")
-    generator = torch.Generator().manual_seed(seed + 1)
     z = torch.randn(n, dim - 2, generator=generator, dtype=torch.float64)
     z = z / z.norm(dim=1, keepdim=True) * torch.sqrt(1 - head.pow(2).sum(1, keepdim=True))
     return torch.cat([head, z], 1).float(), y

@@ -9,6 +9,7 @@ import torch
 
 from mlpgeo import data
 from mlpgeo.data import DataError, augment_digits, high_dim_moons, load_mnist, rotate, two_moons
+from mlpgeo.models import seeded
 
 
 @pytest.fixture(scope="module")
@@ -146,16 +147,16 @@ def test_idx_reader_rejects_corrupt_files(tmp_path):
 
 
 def test_two_moons_scaling_labels_and_seed():
-    x, y = two_moons(150, noise=0.1, seed=3)
+    x, y = two_moons(150, noise=0.1, generator=seeded(3))
     assert x.shape == (150, 2) and torch.bincount(y).tolist() == [75, 75]
     assert float(x.abs().max()) == pytest.approx(1.0)
     assert float(x.abs().max()) <= 1.0 + 1e-6
-    assert torch.equal(x, two_moons(150, noise=0.1, seed=3)[0])
-    assert not torch.equal(x, two_moons(150, noise=0.1, seed=4)[0])
+    assert torch.equal(x, two_moons(150, noise=0.1, generator=seeded(3))[0])
+    assert not torch.equal(x, two_moons(150, noise=0.1, generator=seeded(4))[0])
 
 
 def test_noiseless_moons_are_two_half_circles_of_equal_radius():
-    x, y = two_moons(200, noise=0.0, seed=0)
+    x, y = two_moons(200, noise=0.0, generator=seeded(0))
     upper, lower = x[y == 0].double(), x[y == 1].double()
     # both arcs are half circles of the same radius; the centres are one radius apart horizontally
     c_upper = (upper[0] + upper[-1]) / 2
@@ -177,8 +178,8 @@ def test_rotate_is_a_rotation():
 
 
 def test_high_dim_moons_are_unit_vectors_carrying_the_moons():
-    x, y = high_dim_moons(120, noise=0.1, seed=5, dim=100)
-    u, y2 = two_moons(120, noise=0.1, seed=5)
+    x, y = high_dim_moons(120, noise=0.1, generator=seeded(5), dim=100)
+    u, y2 = two_moons(120, noise=0.1, generator=seeded(5))
     assert x.shape == (120, 100) and torch.equal(y, y2)
     assert torch.allclose(x.norm(dim=1), torch.ones(120), atol=1e-5)
     assert torch.allclose(x[:, :2], 0.1 * u, atol=1e-6)

@@ -114,7 +114,7 @@ def test_section_4_regularisation_rule_on_both_sides():
 
 
 def test_partition_trajectory_records_every_snapshot():
-    x, y = two_moons(80, seed=0)
+    x, y = two_moons(80, generator=seeded(0))
     model = mlp([2, 6, 6, 1], generator=seeded(0))
     history = train(model, x, y.float(), loss="bce", lr=1e-2, epochs=20, snapshot_every=10, progress=False)
     traj = hashing.partition_trajectory(model, history.snapshots, x, BOX, radius=0.05)
@@ -143,7 +143,7 @@ def test_section_5_claims_on_both_sides():
 
 
 def test_refinement_gif_has_one_frame_per_snapshot():
-    x, y = two_moons(60, seed=0)
+    x, y = two_moons(60, generator=seeded(0))
     model = mlp([2, 5, 1], generator=seeded(0))
     history = train(model, x, y.float(), loss="bce", lr=1e-2, epochs=20, snapshot_every=10, progress=False)
     gif = hashing.refinement_gif(model, history.snapshots, x, y, BOX, size_px=120)
@@ -227,7 +227,7 @@ def test_figures_draw_every_setting():
 
 
 def test_playground_export_round_trip(tmp_path):
-    x, y = two_moons(50, seed=0)
+    x, y = two_moons(50, generator=seeded(0))
     model = mlp([2, 16, 16, 1], generator=seeded(0))
     train(model, x, y.float(), loss="bce", lr=1e-2, epochs=10, progress=False)
     nobias = mlp([2, 6, 2], bias=False, generator=seeded(1))

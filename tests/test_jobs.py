@@ -12,7 +12,7 @@ from mlpgeo.experiments.jobs import executor_from_env, job_threads, run_jobs, wo
 
 def tiny_experiment(seed: int, width: int) -> dict:
     """One job: train a 2-width-2 network on two moons from ``seed``; its loss curve and weights' sum."""
-    x, y = data.two_moons(64, noise=0.1, seed=seed)
+    x, y = data.two_moons(64, noise=0.1, generator=models.seeded(seed))
     model = models.mlp([2, width, 2], generator=models.seeded(seed))
     history = models.train(model, x, y, lr=0.05, epochs=20, generator=models.seeded(seed + 1), progress=False)
     return {"seed": seed, "width": width, "loss": history.epoch_loss, "weights": sum(float(p.detach().sum()) for p in model.parameters())}

@@ -121,7 +121,7 @@ def toy_hash_experiment(seed: int, bounds: Sequence[float] = BOX) -> dict[str, A
         box), ``"plane"`` (whole-plane count), ``"box"`` (count in the box), ``"with_data"`` (box regions
         holding a point), ``"acc"`` (training accuracy)``}``.
     """
-    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    x, y = data.two_moons(300, noise=0.1, generator=models.seeded(seed))
     model = models.mlp([2, 5, 2], generator=models.seeded(seed))
     _train(model, x, y, seed, lr=2e-2, epochs=300)
     box_regions = linear_regions_2d(model, bounds)
@@ -337,7 +337,7 @@ def depth_experiment(
         ``(counts, model, x, y)`` with ``counts = {"init_plane", "init_box", "plane", "box", "acc"}``
         (whole-plane and box counts at initialisation and after training, training accuracy).
     """
-    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    x, y = data.two_moons(300, noise=0.1, generator=models.seeded(seed))
     model = models.mlp([2, *hidden, 2], generator=models.seeded(seed))
     init_plane, init_box = count_regions_plane(model), len(linear_regions_2d(model, bounds))
     _train(model, x, y, seed, lr=5e-3, epochs=epochs)
@@ -528,8 +528,8 @@ def bias_experiment(
         ``(stats, model, regions, x, y)``; ``stats = {"init_plane", "plane", "box", "origin_share"`` (share of
         box regions with the origin as a vertex), ``"train_acc", "test_acc", "final_loss"}``.
     """
-    x, y = data.two_moons(100, noise=0.25, seed=seed)
-    x_test, y_test = data.two_moons(2000, noise=0.25, seed=1000 + seed)
+    x, y = data.two_moons(100, noise=0.25, generator=models.seeded(seed))
+    x_test, y_test = data.two_moons(2000, noise=0.25, generator=models.seeded(1000 + seed))
     model = models.mlp([2, *hidden, 2], bias=bias, generator=models.seeded(seed))
     init_plane = count_regions_plane(model)
     history = _train(model, x, y, seed, lr=5e-3, epochs=epochs)
@@ -715,7 +715,7 @@ def refinement_experiment(seed: int, bounds: Sequence[float], epochs: int, radiu
     """
     if epochs < 15:
         raise ValueError(f"epochs must be at least 15 (15 snapshots are taken), got {epochs}.")
-    x, y = data.two_moons(300, noise=0.1, seed=seed)
+    x, y = data.two_moons(300, noise=0.1, generator=models.seeded(seed))
     model = models.mlp([2, 16, 16, 1], generator=models.seeded(seed))
     init = models.clone(model)
     history = _train(model, x, y.float(), seed, loss="bce", lr=3e-3, epochs=epochs, snapshot_every=epochs // 15)
@@ -935,7 +935,7 @@ def lora_pretrain(seed: int, pre_epochs: int, lr: float = 3e-3) -> tuple[nn.Sequ
     Returns:
         ``(model, x_old, y_old)``.
     """
-    x_old, y_old = data.two_moons(400, noise=0.1, seed=seed)
+    x_old, y_old = data.two_moons(400, noise=0.1, generator=models.seeded(seed))
     pre = models.mlp([2, 32, 32, 2], generator=models.seeded(seed))
     _train(pre, x_old, y_old, seed, lr=lr, epochs=pre_epochs)
     return pre, x_old, y_old

@@ -428,9 +428,9 @@ def high_dim_study(seed: int, angle: float, epochs: int, n: int = 150, n_test: i
         ``euclidean_heldout``; ``scores["test_accuracy"]`` is the classifier's held-out accuracy;
         ``nets`` maps ``vq``, ``vq_rot``, ``vq_shuffled`` to the trained models.
     """
-    x, y = high_dim_moons(n, seed=seed)
+    x, y = high_dim_moons(n, generator=seeded(seed))
     x_rot = torch.cat([rotate(x[:, :2], angle), x[:, 2:]], 1)
-    x_test, y_test = high_dim_moons(n_test, seed=seed + 1000)
+    x_test, y_test = high_dim_moons(n_test, generator=seeded(seed + 1000))
     y_shuffled = y[torch.randperm(len(y), generator=seeded(seed))]
     scores: dict[str, Any] = {}
     nets: dict[str, nn.Sequential] = {}
