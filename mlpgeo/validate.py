@@ -68,7 +68,10 @@ def check_number(
     Args:
         value: the argument's value (Python, numpy or 0-d tensor number; ``bool`` is refused).
         name: the argument's name, used in the message.
-        low, high: bounds (``None``: unbounded); ``low_open`` / ``high_open`` exclude the bound itself.
+        low: lower bound (``None``: unbounded below).
+        high: upper bound (``None``: unbounded above).
+        low_open: exclude ``low`` itself.
+        high_open: exclude ``high`` itself.
 
     Raises:
         TypeError: not a real number (complex, string, bool, a tensor with more than one element).

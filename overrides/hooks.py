@@ -1,11 +1,22 @@
-"""MkDocs hooks: pages generated from the executed reports at build time.
+"""MkDocs hooks: the site built around the executed reports (the code lives in ``overrides/mlpgeo_site/``).
 
-- ``scorecard.md``: rendered from ``metrics/*.json`` by :func:`mlpgeo.report.scorecard_markdown`.
-- ``assets/figures/<report>.png``: one figure per report for the home page (the output of the cell
-  tagged ``home-figure``, else the report's first figure).
-- the home page's totals and report cards (markers in ``docs/index.md``).
-- on API pages, Sphinx-style roles left in docstrings (``:func:`train```) become links to the object.
-- a box under the title of every report page: source, download, metrics, rerun commands, scale and run time.
+- Navigation: report titles from ``mlpgeo.experiments.catalog`` (one title everywhere); pages, styles and
+  scripts not in this build (not written yet) are left out with a note in the log.
+- ``scorecard.md``: rendered from ``metrics/*.json`` (:mod:`mlpgeo_site.scorecard`).
+- The home page: verdict totals and one card per report (title, figure, summary, full source name).
+- Report and notebook pages (:mod:`mlpgeo_site.notebook`): code folded (shown on the "own model" guide,
+  where the code is the point), long output folded, figures
+  numbered, captioned, written to files and linked full size; a box under the title (source, download,
+  metrics, rerun); a references section (:mod:`mlpgeo_site.references`).
+- API pages: docstring roles (``:func:`train```) become links; every function and class links to its
+  source lines (:mod:`mlpgeo_site.sources`), copied into the site with the whole package.
+- MathJax only on pages with math (``overrides/main.html`` reads ``page.meta.mlpgeo_math``); the
+  playground's script and style only on the playground page.
+- After the build: figure files and source pages written, an install-and-run note put at the top of every
+  downloadable notebook, the search index cleaned of raw TeX (:mod:`mlpgeo_site.search`).
+
+``MLPGEO_REPO_URL`` (e.g. ``https://github.com/<owner>/mlpgeo``) adds the repository link in the header and
+links to the repository's files at ``MLPGEO_REPO_REF`` (default ``main``).
 """
 
 from __future__ import annotations
@@ -14,114 +25,292 @@ import base64
 import html
 import importlib
 import importlib.util
+import io
 import json
+import logging
+import os
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 from mkdocs.structure.files import File, Files
+from PIL import Image
 
-from mlpgeo.report import load_metrics, notebook_timing, run_time, scorecard_markdown, verdict_totals
+import mlpgeo
+from mlpgeo.experiments.catalog import REPORTS
+from mlpgeo_site import notebook, references, scorecard, search, sources
 
-REPORTS = {
-    "hashing": ("MLPs as hashing functions", "000", "Neurons as hyperplanes, codes as hashes, exact linear regions, wide vs deep, bias, LoRA."),
-    "kag": ("Kolmogorov-Arnold geometry", "001", "Jacobian minors of MNIST MLPs: participation ratio, KL, rotation ratio across spatial scales."),
-    "bloom": ("Bloom filters in tiny ReLU networks", "002", "Do 1-hidden-layer ReLU nets solve a sparse top-k task with a learned Bloom filter?"),
-    "vq_kernels": ("VQ-kernels", "003", "Hamming distance of activation patterns as a kernel on the input space."),
-    "function_approximation": ("Key-value memory and x²", "004", "An MLP fitted to x², read as keys (activations) and values (effective output weights)."),
-}
-# The source documents as the reports cite them (the texts are in the project's shared seeds folder).
-SOURCES = {
-    "hashing": '"Understanding MLPs as Hashing Functions: A Geometric Perspective", blog post by S. Shekkizhar (Tenyx, 2024)',
-    "kag": 'a popular summary of "Scale-Agnostic Kolmogorov-Arnold Geometry in Neural Networks" by Vanherreweghe, '
-    'Freedman and Adams (<a href="https://arxiv.org/abs/2511.21626">arXiv 2511.21626</a>)',
-    "bloom": 'a digest of "Neural Networks learn Bloom Filters" by A. Gibson (2026)',
-    "vq_kernels": '"VQ-Kernels: Unraveling Deep Learning of High-Dimensional Data Geometry" by Roddenberry, Walker, '
-    "Coifman, Balestriero and Baraniuk",
-    "function_approximation": 'the marimo notebook "MLP Function Approximation" (2026)',
-}
+log = logging.getLogger("mkdocs.hooks.mlpgeo")
+
 TOTALS_MARKER = "<!-- mlpgeo:totals -->"
 CARDS_MARKER = "<!-- mlpgeo:reports -->"
+MODULES_MARKER = "<!-- mlpgeo:api-modules -->"
+EXPERIMENTS_MARKER = "<!-- mlpgeo:experiments -->"
+GENERATED_PAGES = {"scorecard.md"}
+"""Pages the hooks write themselves (the navigation keeps them although docs/ lacks them)."""
+NOTEBOOK_PAGES = re.compile(r"^(?:reports/[\w-]+|own_model)\.ipynb$")
+PAGE_ONLY_ASSETS = {"playground.md": ("javascripts/playground.js", "stylesheets/playground.css")}
+"""Scripts and styles listed in mkdocs.yml that only one page and the pages embedding it use (removed from every
+other page)."""
+THUMBNAIL_WIDTH = 640
+RAW_MATH = re.compile(r"\$\$.+?\$\$|(?<![\w$\\])\$[^\s$][^$\n]{0,400}?\$(?![\w$])|\\\(|\\\[", re.S)
 
+_build: dict[str, dict] = {"files": {}, "notebooks": {}}
+"""What one build collects for on_post_build: site path -> bytes; notebook site path -> report name."""
+
+
+# ----------------------------------------------------------------------------- configuration, navigation
+
+def report_name(path: str) -> str | None:
+    """``"hashing"`` for ``reports/hashing.ipynb`` (a report of the catalog), else ``None``."""
+    match = re.fullmatch(r"reports/([\w-]+)\.ipynb", path)
+    return match.group(1) if match and match.group(1) in REPORTS else None
+
+
+def nav_with_titles(nav: list, docs: Path) -> list:
+    """The navigation with every report titled from the catalog and entries whose page is missing left out."""
+    out = []
+    for item in nav or []:
+        if isinstance(item, dict) and len(item) == 1:
+            ((title, target),) = item.items()
+        elif isinstance(item, str):
+            title, target = None, item
+        else:
+            out.append(item)
+            continue
+        if isinstance(target, list):
+            children = nav_with_titles(target, docs)
+            if children:
+                out.append({title: children} if title else children)
+            continue
+        if isinstance(target, str) and "://" not in target:
+            name = report_name(target)
+            if name:
+                title = REPORTS[name].title
+            if target not in GENERATED_PAGES and not (docs / target).exists():
+                log.info("nav: %s is not in this build; left out", target)
+                continue
+        out.append({title: target} if title else target)
+    return out
+
+
+def repo_blob() -> str:
+    """The address of the repository's files at the built revision, or ``""`` (no ``MLPGEO_REPO_URL``)."""
+    repo = os.environ.get("MLPGEO_REPO_URL", "").strip().rstrip("/")
+    return f"{repo}/blob/{os.environ.get('MLPGEO_REPO_REF', '').strip() or 'main'}" if repo else ""
+
+
+def on_config(config):
+    docs = Path(config["docs_dir"])
+    repo = os.environ.get("MLPGEO_REPO_URL", "").strip().rstrip("/")
+    if repo:
+        config["repo_url"] = repo
+        config["repo_name"] = "/".join(urlparse(repo).path.strip("/").split("/")[-2:]) or repo
+    config["nav"] = nav_with_titles(config["nav"], docs)
+    page_assets = {asset for assets in PAGE_ONLY_ASSETS.values() for asset in assets}
+    for key in ("extra_css", "extra_javascript"):
+        kept = []
+        for entry in config[key]:
+            path = str(getattr(entry, "path", entry))
+            if path in page_assets and not (docs / path).exists():
+                log.info("%s: %s is not in this build; left out", key, path)
+            else:
+                kept.append(entry)
+        config[key] = kept
+    return config
+
+
+def on_pre_build(config) -> None:
+    _build.clear()
+    _build["files"] = {}
+    _build["notebooks"] = {}
+
+
+# ----------------------------------------------------------------------------- metrics, scorecard, home
 
 def metrics_of(config) -> list[dict]:
     """The metrics files of the executed reports (empty if none were executed), each with the
-    ``"execution"`` timing of its executed notebook (see :func:`mlpgeo.report.notebook_timing`)."""
+    ``"execution"`` timing of its executed notebook (see :func:`mlpgeo_site.scorecard.notebook_timing`);
+    read once per build."""
+    if "metrics" in _build:
+        return _build["metrics"]
+    _build["metrics"] = _read_metrics(config)
+    return _build["metrics"]
+
+
+def _read_metrics(config) -> list[dict]:
     folder = Path(config["docs_dir"]) / "metrics"
-    reports = load_metrics(folder) if folder.is_dir() else []
+    reports = scorecard.load_metrics(folder) if folder.is_dir() else []
     for report in reports:
-        notebook = Path(config["docs_dir"]) / "reports" / f"{report['report']}.ipynb"
-        report["execution"] = notebook_timing(json.loads(notebook.read_text())) if notebook.exists() else None
+        path = Path(config["docs_dir"]) / "reports" / f"{report['report']}.ipynb"
+        report["execution"] = scorecard.notebook_timing(json.loads(path.read_text())) if path.exists() else None
     return reports
 
 
-def home_figure(notebook: Path) -> bytes | None:
-    """PNG bytes of the notebook's figure tagged ``home-figure`` (else its first PNG output)."""
-    cells = json.loads(notebook.read_text())["cells"]
+HTML_PNG = re.compile(r'<img[^>]*?src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"[^>]*>')
+
+
+def home_figure(path: Path) -> tuple[bytes, str] | None:
+    """PNG bytes and alt text of the notebook's figure tagged ``home-figure`` (else its first figure):
+    a PNG output, or the image of an HTML figure (``plotting.show``)."""
+    cells = json.loads(path.read_text())["cells"]
     tagged = [c for c in cells if "home-figure" in c.get("metadata", {}).get("tags", [])]
     for cell in tagged + cells:
         for output in cell.get("outputs", []):
-            png = output.get("data", {}).get("image/png")
+            data = output.get("data", {})
+            png = data.get("image/png")
             if png:
-                return base64.b64decode("".join(png) if isinstance(png, list) else png)
+                return base64.b64decode("".join(png) if isinstance(png, list) else png), ""
+            page = data.get("text/html")
+            page = "".join(page) if isinstance(page, list) else (page or "")
+            match = HTML_PNG.search(page)
+            if match:
+                alt = re.search(r'alt="([^"]*)"', match.group(0))
+                return base64.b64decode(re.sub(r"\s", "", match.group(1))), html.unescape(alt.group(1)) if alt else ""
     return None
 
 
+def thumbnail(png: bytes, width: int = THUMBNAIL_WIDTH) -> bytes:
+    """A card-sized copy of a figure (at most ``width`` pixels wide, a 256-colour palette)."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
+_home_alts: dict[str, str] = {}
+
+
+def api_modules(files: Files) -> dict[str, str]:
+    """Module -> URL of its API page (``mlpgeo.regions`` -> ``api/regions/``), from each page's ``:::`` line."""
+    found = {}
+    for file in files.documentation_pages():
+        if file.src_uri.startswith("api/") and file.abs_src_path and Path(file.abs_src_path).exists():
+            match = re.search(r"^:::\s*(mlpgeo[\w.]*)", Path(file.abs_src_path).read_text(), re.M)
+            if match:
+                found[match.group(1)] = file.url
+    return found
+
+
+_api: dict[str, str] = {}
+
+
 def on_files(files: Files, config) -> Files:
-    titles = {name: title for name, (title, _, _) in REPORTS.items()}
-    files.append(File.generated(config, "scorecard.md", content=scorecard_markdown(metrics_of(config), titles)))
+    titles = {name: info.title for name, info in REPORTS.items()}
+    full_sources = {name: info.source for name, info in REPORTS.items()}
+    files.append(File.generated(config, "scorecard.md",
+                                content=scorecard.scorecard_markdown(metrics_of(config), titles, full_sources)))
+    _home_alts.clear()
     for name in REPORTS:
-        notebook = Path(config["docs_dir"]) / "reports" / f"{name}.ipynb"
-        figure = home_figure(notebook) if notebook.exists() else None
+        path = Path(config["docs_dir"]) / "reports" / f"{name}.ipynb"
+        figure = home_figure(path) if path.exists() else None
         if figure is not None:
-            files.append(File.generated(config, f"assets/figures/{name}.png", content=figure))
+            files.append(File.generated(config, f"assets/figures/{name}.png", content=thumbnail(figure[0])))
+            _home_alts[name] = figure[1]
+    _api.clear()
+    _api.update(api_modules(files))
     return files
 
 
 def totals_markdown(reports: list[dict]) -> str:
     """The verdict totals as a one-row table for the home page."""
-    totals = verdict_totals(reports)
-    head = " | ".join(f'<span class="verdict" data-verdict="{v}">{v}</span>' for v in totals)
+    totals = scorecard.verdict_totals(reports)
+    head = " | ".join(scorecard.badge(v) for v in totals)
     return f"| {head} | all claims |\n|" + "---:|" * (len(totals) + 1) + "\n| " + " | ".join(
         str(n) for n in totals.values()
     ) + f" | {sum(totals.values())} |\n"
 
 
 def cards_markdown(reports: list[dict], files: Files) -> str:
-    """One card per report: title, figure, summary and its verdict counts."""
+    """One card per report: title, figure, summary, full source name and its verdict counts."""
     by_name = {r["report"]: r for r in reports}
     cards = []
-    for name, (title, number, summary) in REPORTS.items():
-        figure = f'<img src="assets/figures/{name}.png" alt="A figure of the {html.escape(title)} report">' if files.get_file_from_path(f"assets/figures/{name}.png") else ""
+    for name, info in REPORTS.items():
+        figure = ""
+        if files.get_file_from_path(f"assets/figures/{name}.png"):
+            alt = _home_alts.get(name) or f"The first figure of the report “{info.title}”"
+            figure = f'<img src="assets/figures/{name}.png" alt="{html.escape(alt)}" loading="lazy">'
         report = by_name.get(name)
-        counts = ", ".join(f"{n} {v}" for v, n in verdict_totals([report]).items() if n) if report else "not executed"
+        counts = ", ".join(f"{n} {v}" for v, n in scorecard.verdict_totals([report]).items() if n) if report else "not executed"
+        source = html.escape(info.source)
+        if info.link:
+            source = f'<a href="{html.escape(info.link)}">{source}</a>'
         cards.append(
-            f'<div class="mlpgeo-card" markdown>\n\n### [{title}](reports/{name}.ipynb)\n\n{figure}\n\n'
-            f"{summary} Source: document {number}.\n\n*Claims: {counts}.*\n\n</div>"
+            f'<div class="mlpgeo-card" markdown>\n\n### [{info.title}](reports/{name}.ipynb)\n\n{figure}\n\n'
+            f'{info.summary}\n\n<p class="mlpgeo-card-source">Source: {source}.</p>\n\n*Claims: {counts}.*\n\n</div>'
         )
     return '<div class="mlpgeo-cards" markdown>\n\n' + "\n\n".join(cards) + "\n\n</div>\n"
 
 
+def module_summary(module: str) -> str:
+    """The first sentence of a module's docstring."""
+    try:
+        doc = importlib.import_module(module).__doc__ or ""
+    except Exception:  # noqa: BLE001 - a module that does not import is listed without a summary
+        return ""
+    first = doc.strip().split("\n\n")[0].replace("\n", " ")
+    return first.split(". ")[0].rstrip(".") + "." if first else ""
+
+
+def nav_paths(nav: list) -> list[str]:
+    """Every page path of the navigation, in order."""
+    out = []
+    for item in nav or []:
+        target = next(iter(item.values())) if isinstance(item, dict) else item
+        out += nav_paths(target) if isinstance(target, list) else [target] if isinstance(target, str) else []
+    return out
+
+
+def modules_markdown(config, experiments: bool, up: str) -> str:
+    """A table of the API pages (lens modules and the recorder, or the experiment modules), in nav order,
+    each with its module's one-line summary and a link to its source file."""
+    by_path = {url: module for module, url in _api.items()}
+    rows = []
+    for path in nav_paths(config["nav"]):
+        url = path[: -len(".md")] + "/" if path.endswith(".md") else path
+        module = by_path.get(url)
+        if module is None or module.startswith("mlpgeo.experiments") != experiments:
+            continue
+        file = sources.module_file(module)
+        link = f"[`{module}`]({Path(path).name})"
+        source = f'<a href="{up}source/{file}.html"><code>{file}</code></a>' if file else ""
+        rows.append(f"| {link} | {scorecard.md_cell(module_summary(module))} | {source} |")
+    if not rows:
+        return "*No module pages in this build.*\n"
+    return "| module | what it holds | source |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+
+
 def on_page_markdown(markdown: str, page, config, files: Files) -> str:
-    if page.file.src_uri != "index.md":
+    src = page.file.src_uri
+    up = "../" * page.url.count("/")
+    if src == "api/index.md":
+        return markdown.replace(MODULES_MARKER, modules_markdown(config, False, up))
+    if src == "api/experiments.md":
+        return markdown.replace(EXPERIMENTS_MARKER, modules_markdown(config, True, up))
+    if src != "index.md":
         return markdown
     reports = metrics_of(config)
     return markdown.replace(TOTALS_MARKER, totals_markdown(reports)).replace(CARDS_MARKER, cards_markdown(reports, files))
 
 
-def reads_seed_option(notebook: Path) -> bool:
+# ----------------------------------------------------------------------------- report pages
+
+def reads_seed_option(path: Path) -> bool:
     """Whether the notebook takes its seeds from ``mlpgeo.config.seeds`` (so ``MLPGEO_SEEDS`` applies)."""
-    if not notebook.exists():
+    if not path.exists():
         return False
-    cells = json.loads(notebook.read_text())["cells"]
+    cells = json.loads(path.read_text())["cells"]
     return any("config.seeds(" in "".join(c["source"]) for c in cells if c["cell_type"] == "code")
 
 
 def report_box(name: str, report: dict | None, seed_option: bool) -> str:
     """The header box of a report page (links are relative to reports/<name>/)."""
-    _, number, _ = REPORTS[name]
+    info = REPORTS[name]
     run = (
         f"executed at scale <code>{report['scale']}</code> with seeds {', '.join(map(str, report['seeds']))} "
-        f"in {run_time(report):.0f} s"
+        f"in {scorecard.run_time(report):.0f} s"
         if report
         else "not executed in this build"
     )
@@ -130,71 +319,190 @@ def report_box(name: str, report: dict | None, seed_option: bool) -> str:
         if seed_option
         else "the seeds are set in the notebook's setup cell (<code>SEEDS = ...</code>): edit them there to try others."
     )
+    source = html.escape(info.source)
+    if info.link:
+        source = f'<a href="{html.escape(info.link)}">{source}</a>'
     return (
-        '<div class="mlpgeo-report-box">'
-        f"<p><strong>Source:</strong> {SOURCES[name]} (document {number} of the project). "
-        f"<strong>This build:</strong> {run}.</p>"
+        '<div class="mlpgeo-report-box" data-search-exclude>'
+        f"<p><strong>Source:</strong> {source}. <strong>This build:</strong> {run}.</p>"
         f'<p><a href="{name}.ipynb" download>Download the notebook</a> · '
         f'<a href="../../metrics/{name}.json">metrics file (JSON)</a> · '
+        f'<a href="#references">references</a> · '
         f'<a href="../../scorecard/">scorecard</a> · <a href="../../rerun/">how to rerun</a></p>'
         f"<p><strong>Rerun:</strong> <code>make report NAME={name}</code> (default scale <code>ci</code>) or "
-        f"<code>MLPGEO_SCALE=full make report NAME={name}</code> (the papers' sizes); {seeds}</p>"
+        f"<code>MLPGEO_SCALE=full make report NAME={name}</code> (the papers' sizes); {seeds} "
+        "Code cells are folded: open one with “Show code”.</p>"
         "</div>"
     )
 
+
+def install_note(name: str | None, report: dict | None) -> str:
+    """The Markdown cell put at the top of a downloadable notebook: what it needs and how to run it."""
+    repo = os.environ.get("MLPGEO_REPO_URL", "").strip().rstrip("/")
+    get = (f"`git clone {repo}` and, in its folder," if repo else
+           "Get the mlpgeo repository (the source of this site) and, in its folder,")
+    where = f"`reports/{name}.ipynb`" if name else "`docs/own_model.ipynb`"
+    ran = (f" The outputs below are those of the site's build: scale `{report['scale']}`, seeds "
+           f"{', '.join(map(str, report['seeds']))}." if report else "")
+    execute = f" or execute it from the command line with `make report NAME={name}`" if name else ""
+    return (
+        "> **How to run this notebook.** It imports the `mlpgeo` package (`from mlpgeo import ...`), which is "
+        f"not on PyPI. {get} run `make setup` (a virtual environment in `.venv`: PyTorch's CPU build "
+        "`torch==2.13.0`, then `pip install -e \".[site]\"`) and `make data` (the embedded MNIST digits). Then "
+        f"open {where} with the `.venv` Python as its kernel{execute}. "
+        "`MLPGEO_SCALE=full` runs the papers' sizes; `MLPGEO_SEEDS=0,1,2` other seeds." + ran
+    )
+
+
+def has_math(content: str) -> bool:
+    """Whether a page's HTML holds math for MathJax (arithmatex spans, or TeX left in prose by notebooks)."""
+    if 'class="arithmatex"' in content:
+        return True
+    text = re.sub(r"<(pre|code|script|style)\b.*?</\1>", " ", content, flags=re.S | re.I)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return bool(RAW_MATH.search(text))
+
+
+def page_dir(page) -> str:
+    """The site folder of a page (``reports/hashing/``; ``""`` for the home page)."""
+    dest = page.file.dest_uri
+    return dest.rsplit("/", 1)[0] + "/" if "/" in dest else ""
+
+
+# ----------------------------------------------------------------------------- API pages
 
 ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|obj):<code>~?([\w.]+)</code>")
 
 
 def defined_in(module: str, name: str) -> bool:
-    """Whether ``mlpgeo.<module>`` itself defines the function or class ``name`` (or ``Class.member``) with a
+    """Whether ``module`` itself defines the function or class ``name`` (or ``Class.member``) with a
     docstring: mkdocstrings gives only those an anchor (not imports, not undocumented objects)."""
     try:
-        obj = importlib.import_module(f"mlpgeo.{module}")
+        obj = importlib.import_module(module)
     except ImportError:
         return False
     first, *rest = name.split(".")
     top = getattr(obj, first, None)
-    if getattr(top, "__module__", None) != f"mlpgeo.{module}":
+    if getattr(top, "__module__", None) != module:
         return False
     for part in rest:
         top = getattr(top, part, None)
     return top is not None and bool(getattr(top, "__doc__", None))
 
 
-def role_link(target: str, module: str, content: str) -> str:
-    """HTML for a docstring role's target on the API page of ``mlpgeo.<module>``: a link if it has an anchor."""
+def api_href(target: str, up: str) -> str | None:
+    """The address of ``mlpgeo.<module>`` (its API page) or ``mlpgeo.<module>.<name>`` (its anchor there),
+    relative to a page ``up`` below the root; ``None`` if the site documents no such thing."""
+    if target in _api:
+        return f"{up}{_api[target]}"
+    for owner in sorted((m for m in _api if target.startswith(m + ".")), key=len, reverse=True):
+        if defined_in(owner, target[len(owner) + 1:]):
+            return f"{up}{_api[owner]}#{target}"
+    return None
+
+
+def role_link(target: str, module: str, content: str, up: str) -> str:
+    """HTML for a docstring role's target on the API page of ``module``: a link if it has an anchor."""
     code = f"<code>{target}</code>"
     if target.startswith("mlpgeo."):
-        parts = target.split(".")
-        if len(parts) == 2:  # a module: its API page, if it has one
-            return f'<a href="../{parts[1]}/">{code}</a>' if importlib.util.find_spec(target) else code
-        if defined_in(parts[1], ".".join(parts[2:])):
-            return f'<a href="../{parts[1]}/#{target}">{code}</a>'
-        return code
-    anchor = f"mlpgeo.{module}.{target}"
+        href = api_href(target, up)
+        return f'<a href="{href}">{code}</a>' if href else code
+    anchor = f"{module}.{target}"
     return f'<a href="#{anchor}">{code}</a>' if f'id="{anchor}"' in content else code
 
 
-def link_roles(content: str, module: str) -> str:
-    """Replace ``:func:<code>name</code>`` (a role mkdocstrings leaves as text) by a link or plain code."""
-    return ROLE.sub(lambda m: role_link(m.group(1), module, content), content)
+REFERENCE_LINK = re.compile(r"\[([^\[\]<>]+)\]\[(mlpgeo(?:\.\w+)*)\]")
 
+
+def link_references(content: str, up: str) -> str:
+    """In notebook pages, ``[text][mlpgeo.models.mlp]`` (the API cross-reference syntax of Markdown pages,
+    left as text by the notebook renderer) becomes a link to the object's API entry."""
+    def replace(match: re.Match) -> str:
+        href = api_href(match.group(2), up)
+        return f'<a href="{href}">{match.group(1)}</a>' if href else match.group(0)
+
+    return REFERENCE_LINK.sub(replace, content)
+
+
+def link_roles(content: str, module: str, up: str = "../../") -> str:
+    """Replace ``:func:<code>name</code>`` (a role mkdocstrings leaves as text) by a link or plain code."""
+    return ROLE.sub(lambda m: role_link(m.group(1), module, content, up), content)
+
+
+def api_module(page) -> str | None:
+    """The module an API page documents (its ``::: mlpgeo...`` line), if any."""
+    for module, url in _api.items():
+        if url == page.url:
+            return module
+    return None
+
+
+# ----------------------------------------------------------------------------- page events
 
 def on_page_content(content: str, page, config, files: Files) -> str:
     src = page.file.src_uri
-    if src.startswith("api/") and src != "api/index.md":
-        return link_roles(content, Path(src).stem)
-    if not (src.startswith("reports/") and src.endswith(".ipynb")):
-        return content
-    name = Path(src).stem
-    if name not in REPORTS:
-        return content
-    report = next((r for r in metrics_of(config) if r["report"] == name), None)
-    notebook = Path(config["docs_dir"]) / src
-    box = report_box(name, report, reads_seed_option(notebook))
-    title_end = content.find("</h1>")  # below the report's title, above its text
-    if title_end < 0:
-        return box + content
-    title_end += len("</h1>")
-    return content[:title_end] + box + content[title_end:]
+    depth = page.url.count("/")
+    up = "../" * depth
+    module = api_module(page) if src.startswith("api/") else None
+    if module:
+        content = link_roles(content, module, up)
+        content = sources.link_sources(content, module, depth, repo_blob())
+    elif NOTEBOOK_PAGES.match(src):
+        name = report_name(src)
+        info = REPORTS.get(name) if name else None
+        report = next((r for r in metrics_of(config) if r["report"] == name), None) if info else None
+        content = link_references(content, up)
+        result = notebook.transform(content, info.title if info else None, report["claims"] if report else None,
+                                    fold=info is not None)
+        content = result.html
+        folder = page_dir(page)
+        for filename, data in result.files.items():
+            _build["files"][folder + filename] = data
+        auto = [f.number for f in result.figures if f.auto]
+        if auto:
+            log.info("%s: figures %s have no caption or alt text of their own (plotting.show gives both)", src, auto)
+        if info:
+            page.title = info.title
+            box = report_box(name, report, reads_seed_option(Path(config["docs_dir"]) / src))
+            end = content.find("</h1>")
+            content = box + content if end < 0 else content[: end + 5] + box + content[end + 5:]
+            content += references.references_html(info.source, info.link, result.prose)
+        _build["notebooks"][folder + Path(src).name] = (name, report)
+    page.meta["mlpgeo_math"] = bool(page.meta.get("math")) or has_math(content)
+    return content
+
+
+def on_post_page(output: str, page, config) -> str:
+    for owner, assets in PAGE_ONLY_ASSETS.items():
+        if page.file.src_uri == owner or 'class="mlpgeo-playground"' in output:
+            continue  # the page itself, or a page that embeds a playground (the hashing report)
+        for asset in assets:
+            name = re.escape(asset)
+            output = re.sub(rf'\s*<script[^>]*src="[^"]*{name}[^"]*"[^>]*>\s*</script>', "", output)
+            output = re.sub(rf'\s*<link[^>]*href="[^"]*{name}[^"]*"[^>]*>', "", output)
+    return output
+
+
+def on_post_build(config) -> None:
+    site = Path(config["site_dir"])
+    written = dict(_build["files"])
+    written.update(sources.source_pages(Path(mlpgeo.__file__).parent, repo_blob()))
+    for relative, data in written.items():
+        target = site / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    for relative, (name, report) in _build["notebooks"].items():
+        path = site / relative
+        if not path.exists():
+            continue
+        nb = json.loads(path.read_text())
+        note = install_note(name, report)
+        cell = {"cell_type": "markdown", "metadata": {}, "source": note}
+        if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
+            cell["id"] = "mlpgeo-install-note"
+        nb["cells"].insert(0, cell)
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    index = site / "search" / "search_index.json"
+    if index.exists():
+        stats = search.clean_index(index)
+        log.info("search index: %d entries, %d -> %d bytes", stats["entries"], stats["bytes_before"], stats["bytes_after"])

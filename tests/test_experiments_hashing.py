@@ -7,6 +7,7 @@ import io
 import json
 
 import matplotlib
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -24,7 +25,7 @@ BOX = hashing.BOX
 def check_claim(claim: Claim, id: str, kind: str) -> None:
     assert isinstance(claim, Claim) and claim.id == id and claim.kind == kind
     assert claim.kind in KINDS and claim.verdict in VERDICTS and claim.measured and claim.criterion
-    assert claim.section.startswith(("1.", "2.", "3.", "4.", "5.", "6."))
+    assert claim.section.startswith(("1.", "2.", "3.", "4.", "5.", "6.", "7."))
     json.dumps(claim.as_dict())  # plain JSON values
 
 
@@ -176,7 +177,7 @@ def test_lora_finetune_leaves_the_pretrained_model_and_respects_rank():
 def lora_runs():
     def run(**kw):
         base = dict(rank2=1, angle2=1.0, new_code_points=0.0, regions_before=10, regions_after=10, acc_new=0.9,
-                    acc_old=0.7, acc_old_before=0.99)
+                    acc_old=0.7, acc_old_before=0.99, hamming=1.0)
         return {**base, **kw}
 
     return {("far", "full"): [run(rank2=8, new_code_points=0.4, acc_new=0.95, acc_old=0.75)],
@@ -252,3 +253,105 @@ def test_playground_export_round_trip(tmp_path):
         hashing.playground_preset("3-D", "no", mlp([3, 4, 1]), torch.zeros(2, 3), torch.zeros(2))
     with pytest.raises(ValueError, match="at least one preset"):
         hashing.export_playground([], tmp_path)
+
+
+def test_lora_claims_at_mnist_scale_read_codes_and_layer_1():
+    runs = lora_runs()
+    for rs in runs.values():
+        for r in rs:
+            r.update(rank1=r["rank2"], angle1=r["angle2"], codes_before=100, codes_after=120)
+    claim = hashing.claim_lora_constrained(runs, ["close", "far"], "far", layer=1)
+    check_claim(claim, "lora-constrained-directions", "check")
+    assert claim.verdict == "reproduced" and "hidden layer 1" in claim.criterion
+    claim = hashing.claim_lora_no_new_partitions(runs, {"close": 30, "far": 90}, "far", counts="codes")
+    assert claim.measured["codes_before_lora_far"]["mean"] == 100
+    assert claim.measured["codes_after_lora_far"]["mean"] == 120
+
+
+def test_mnist_lora_experiment_adapts_only_the_first_layer():
+    x = torch.rand(64, 784)
+    y = torch.arange(64) % 10
+    out = hashing.mnist_lora_experiment(0, (x, y), (x[:32], y[:32]), ["full", 1], {"far": 90}, n_train=64,
+                                        pre_epochs=1, epochs=1, tune_lrs=(1e-3,))
+    assert set(out) == {("far", "full"), ("far", 1)}
+    assert out[("far", 1)]["rank1"] == 1 and out[("far", 1)]["rank2"] == 0  # only layer 1 moves
+    assert out[("far", "full")]["rank1"] > 1 and out[("far", "full")]["rank2"] == 0
+    assert out[("far", 1)]["lr"] == 1e-3 and out[("far", 1)]["codes_before"] <= 32
+
+
+def test_rotate_digits_and_standardise():
+    x = torch.zeros(1, 28, 28)
+    x[0, 4:24, 13:15] = 1.0  # a vertical bar
+    turned = hashing.rotate_digits(x.reshape(1, 784), 90).reshape(28, 28)
+    assert turned[13:15, 6:22].mean() > 0.8 and turned[4:10, 13:15].mean() < 0.2  # now horizontal
+    assert torch.allclose(hashing.rotate_digits(x.reshape(1, 784), 0), x.reshape(1, 784), atol=1e-6)
+    a, b = hashing.standardise(torch.rand(50, 784), torch.rand(5, 784))
+    assert a.mean(0).abs().max() < 1e-5 and a.std() == pytest.approx(1.0, rel=1e-3) and b.shape == (5, 784)
+    assert hashing.parameter_count([784, 64, 64, 64, 10]) == 59210
+    assert hashing.parameter_count([784, 74, 10]) == 58840
+    assert hashing.parameter_count([2, 3], bias=False) == 6
+
+
+def test_bias_rule_with_mnist_names_the_regime():
+    moons = {("n", True): [{"train_acc": 1.0, "test_acc": 0.9}], ("n", False): [{"train_acc": 0.8, "test_acc": 0.8}]}
+    mnist = {("m", True): [{"train_acc": 1.0, "test_acc": 0.95}], ("m", False): [{"train_acc": 0.97, "test_acc": 0.95}]}
+    claim = hashing.claim_no_bias_regularises(moons, mnist)
+    check_claim(claim, "no-bias-regularises", "source")
+    assert claim.verdict == "partly reproduced"  # reproduced on MNIST, not on the moons
+    assert claim.measured["verdict_mnist"] == "reproduced" and claim.measured["verdict_moons"] == "not reproduced"
+    assert next(iter(claim.measured)) == "test_acc_drop_mnist"
+    assert hashing.claim_no_bias_regularises(mnist, mnist).verdict == "reproduced"
+    assert hashing.claim_no_bias_regularises(moons, moons).verdict == "not reproduced"
+
+
+def test_collision_curve_matches_simhash_for_a_random_bias_free_layer():
+    x = torch.randn(400, 30, generator=seeded(0))
+    layer = mlp([30, 2000, 1], bias=False, generator=seeded(1))
+    x = x - x.mean(0)  # hyperplanes through the origin = through the data's centre
+    curve = hashing.collision_curve(layer, x, n_random=2000, neighbours=3, bins=6, generator=seeded(2))
+    assert curve["pairs"].sum() == pytest.approx(2000 + 400 * 3, abs=10)
+    assert abs(curve["bit_agreement"] - curve["simhash"]).max() < 0.03  # SimHash: P(agree) = 1 - theta / pi
+    assert (curve["same_code"] <= curve["bit_agreement"]).all()
+
+
+def test_lsh_rule_on_both_sides():
+    run = lambda rho, drop: dict(trained_spearman=rho, trained_drop=drop, init_spearman=-1.0, init_drop=0.2,  # noqa: E731
+                                 trained_gap_simhash=0.1, init_gap_simhash=0.1)
+    claim = hashing.claim_lsh([run(-1.0, 0.2), run(-0.95, 0.15)])
+    check_claim(claim, "mlp-is-locality-sensitive-hash", "source")
+    assert claim.verdict == "reproduced"
+    assert next(iter(claim.measured)) == "agreement_drop_near_minus_far_trained"
+    assert hashing.claim_lsh([run(-1.0, 0.2), run(-0.5, 0.15)]).verdict == "partly reproduced"
+    assert hashing.claim_lsh([run(-1.0, 0.05), run(0.3, 0.2)]).verdict == "not reproduced"
+
+
+def test_depth_dynamics_rule_on_both_sides():
+    def runs(deep_final, wide_final):
+        r = lambda f: {"final_loss": f, "mean_loss": 2 * f}  # noqa: E731
+        return {("deep", 1e-3): [r(f) for f in deep_final], ("wide", 1e-3): [r(f) for f in wide_final],
+                ("deep", 1e-2): [r(9.0)] * len(deep_final), ("wide", 1e-2): [r(9.0)] * len(wide_final)}
+
+    claim = hashing.claim_depth_dynamics(runs([0.1, 0.2], [0.3, 0.3]), "deep", "wide", [1e-3, 1e-2])
+    check_claim(claim, "deeper-better-learning-dynamics", "source")
+    assert claim.verdict == "reproduced" and claim.measured["best_lr_deep"] == 1e-3
+    assert claim.measured["lrs_where_deep_wins_every_seed"] == "0.001"
+    assert hashing.claim_depth_dynamics(runs([0.1, 0.4], [0.3, 0.3]), "deep", "wide", [1e-3, 1e-2]).verdict == \
+        "partly reproduced"
+    assert hashing.claim_depth_dynamics(runs([0.5, 0.4], [0.3, 0.3]), "deep", "wide", [1e-3, 1e-2]).verdict == \
+        "not reproduced"
+
+
+def test_depth_dynamics_experiment_records_a_curve():
+    x = torch.rand(64, 784)
+    y = torch.arange(64) % 10
+    out = hashing.depth_dynamics_study([0, 1], (x, y), {"w": [784, 4, 10]}, [1e-3], n_train=64, epochs=3)
+    assert len(out[("w", 1e-3)]) == 2 and len(out[("w", 1e-3)][0]["epoch_loss"]) == 3
+    axes = hashing.plot_loss_curves(out, ["w"], [1e-3, 1e-3][:1], axes=[matplotlib.pyplot.subplots()[1]])
+    assert len(axes[0].lines) == 2
+
+
+def test_plot_collision_curves_draws_both_networks_and_simhash():
+    curve = {"theta": np.array([0.5, 1.0, 1.5]), "bit_agreement": np.array([0.9, 0.8, 0.7])}
+    ax = hashing.plot_collision_curves([{"trained": curve, "init": curve}] * 2)
+    assert len(ax.lines) == 5  # 2 runs x (trained, init) + SimHash
+    assert ax.lines[-1].get_xdata().max() == pytest.approx(np.degrees(1.5))

@@ -71,6 +71,75 @@ def test_run_setting_small_is_a_picklable_job():
     pickle.dumps({key: value for key, value in out.items() if key != "nets"})  # plain results
 
 
+def test_pixel_pairs_counts_and_distances():
+    every = experiment.pixel_pairs(0)
+    assert every.shape == (784 * 783 // 2, 2) and bool((every[:, 0] < every[:, 1]).all())
+    assert len(experiment.pixel_pairs(1)) == len(every)  # distinct pixels are at least 1 apart
+    assert len(experiment.pixel_pairs(0, side=3)) == 36
+    far = experiment.pixel_pairs(2.5, side=3)  # 3 x 3: only the pairs of opposite corners (2 sqrt 2) are >= 2.5 apart
+    assert sorted(map(tuple, far.tolist())) == [(0, 8), (2, 6)]
+    counts = [len(experiment.pixel_pairs(d)) for d in experiment.MIN_DISTANCES]
+    assert counts == sorted(counts, reverse=True) and counts[-1] < counts[0]
+
+
+def test_pair_metrics_match_jacobian_metrics_statistics():
+    model = mlp([784, 12, 10], "relu", generator=seeded(0))
+    jac = kag.dense(kag.layer_batch(model, digits(4), 1))
+    every = experiment.pixel_pairs(0)
+    a = experiment.pair_metrics(jac, every, n_minors=200, n_rotations=2, generator=seeded(3))
+    assert a == experiment.pair_metrics(jac, every, n_minors=200, n_rotations=2, generator=seeded(3))
+    # with every pair valid, PR and KL of the minors agree with jacobian_metrics' within sampling noise
+    ref = kag.jacobian_metrics(jac, 2, 200, seeded(3), n_rotations=2)
+    assert abs(a["pr"] - ref.pr) < 0.05 and abs(a["kl"] - ref.kl) < 0.5 and a["rr"] > 0
+    # a Jacobian whose only nonzero columns are pixels 0 and 1 (1 apart): no valid pair at distance >= 2 touches
+    # both, so every constrained minor is 0 and PR / KL are undefined (NaN)
+    sparse = torch.zeros(2, 3, 784)
+    sparse[:, :, :2] = torch.randn(2, 3, 2, generator=torch.Generator().manual_seed(0))
+    out = experiment.pair_metrics(sparse, experiment.pixel_pairs(2), n_minors=50, n_rotations=1)
+    assert math.isnan(out["pr"])
+
+
+def md_records(values, layers=(1,), trainings=experiment.TRAININGS):
+    """Min-distance records: ``values`` maps a metric to its ratio per distance (1, 8, 16), 2 seeds."""
+    return [dict(activation="gelu", width=8, seed=s, training=t, layer=l, min_distance=d, n_pairs=1000 // d,
+                 **{m: v[i] for m, v in values.items()})
+            for s in (0, 1) for t in trainings for l in layers for i, d in enumerate((1, 8, 16))]
+
+
+@pytest.mark.parametrize("values, verdict", [
+    ({"pr": (1.5, 1.5, 1.55), "kl": (2.0, 2.1, 2.0), "rr": (1.3, 1.3, 1.3)}, "reproduced"),
+    ({"pr": (1.5, 1.5, 1.55), "kl": (2.0, 2.1, 2.0), "rr": (1.3, 1.0, 0.8)}, "partly reproduced"),
+    ({"pr": (1.5, 1.0, 0.8), "kl": (2.0, 3.0, 4.0), "rr": (1.3, 1.0, 0.8)}, "not reproduced"),
+    ({"pr": (1.0, 1.02, 1.0), "kl": (0.9, 0.9, 0.95), "rr": (1.0, 1.0, 1.0)}, "not reproduced"),
+])
+def test_claim_min_distance_stable(values, verdict):
+    records = md_records(values)
+    claim = experiment.claim_min_distance_stable(records)
+    check_claim(claim, "min-distance-stable", experiment.SECTION_MIN_DISTANCE)
+    assert claim.verdict == verdict and next(iter(claim.measured)) == "signal_series_stable"
+    assert claim.measured["valid_pairs_d1"] == 1000 and claim.measured["valid_pairs_d16"] == 62
+    stats = experiment.min_distance_stability(records)
+    assert stats["n_series"] == 6 and stats["valid_pairs"] == {1: 1000, 8: 125, 16: 62}
+
+
+def test_min_distance_records_of_a_small_run():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(32, 784, generator=g)
+    y = torch.randint(0, 10, (32,), generator=g)
+    run = experiment.run_setting(x, y, x[:8], y[:8], x[:3], "relu", 6, seed=0, epochs=1, radii=(28,), n_minors=20,
+                                 n_rotations=1)
+    records = experiment.min_distance_records([run], x[:3], 6, distances=(1, 10), layers=(1,), n_minors=30,
+                                              n_rotations=1)
+    assert len(records) == 2 * 2 and {r["training"] for r in records} == set(experiment.TRAININGS)
+    assert experiment.select(records, min_distance=10)[0]["n_pairs"] == len(experiment.pixel_pairs(10))
+    # the random network against itself: every ratio is exactly 1
+    same = dict(run, nets={name: run["nets"]["random"] for name in ("random", *experiment.TRAININGS)})
+    for r in experiment.min_distance_records([same], x[:3], 6, distances=(1, 10), layers=(1,), n_minors=30,
+                                             n_rotations=1):
+        assert r["pr"] == 1.0 and r["kl"] == 1.0 and r["rr"] == 1.0
+    assert experiment.min_distance_records([run], x[:3], 99) == []  # no run of that width
+
+
 def test_multi_centres_are_centre_and_diagonals():
     centres = experiment.multi_centres(7.0)
     assert kag.IMAGE_CENTER in centres and len(centres) == 5
@@ -137,7 +206,7 @@ def test_augmentation_reductions_and_summary():
     assert len(experiment.augmentation_reductions(std, aug, skip_radius=None)) == 6
 
 
-def series_records(value_7, value_28):
+def series_records(value_7, value_28, kl=2.0):
     records = []
     for reading in ("centre", "multi-centre"):
         for training in experiment.TRAININGS:
@@ -145,7 +214,7 @@ def series_records(value_7, value_28):
                 for radius, value in ((7, value_7), (28, value_28)):
                     for seed in (0, 1):
                         records.append(dict(activation="relu", width=8, k=2, layer=layer, radius=radius, seed=seed,
-                                            reading=reading, training=training, pr=value, kl=2.0, rr=value))
+                                            reading=reading, training=training, pr=value, kl=kl, rr=value))
     return records
 
 
@@ -206,12 +275,12 @@ def test_activation_medians_epoch_means_and_width_by_activation():
     assert experiment.width_table(by).rows["relu"]["n_cells"] == "2"
 
 
-def width_cells(narrow_wins=0):
-    cells = {t: {(a, w, 1, 2, r, "pr"): cell(w / 8 * (1 if a == "relu" else 0.5) + (r == 21) * 100)
+def width_cells(narrow_wins=0, base=1.0):
+    cells = {t: {(a, w, 1, 2, r, "pr"): cell(base * w / 8 * (1 if a == "relu" else 0.5) + (r == 21) * 100)
                  for a in ("relu", "gelu") for w in (8, 16) for r in (7, 21)}
              for t in experiment.TRAININGS}
     for activation in ("gelu", "relu")[:narrow_wins]:
-        cells["augmented"][(activation, 16, 1, 2, 7, "pr")] = cell(0.25)  # the narrower network wins this cell
+        cells["augmented"][(activation, 16, 1, 2, 7, "pr")] = cell(0.25 * base)  # the narrower network wins this cell
     return cells
 
 
@@ -220,6 +289,10 @@ def test_width_gains():
     assert sorted(gains.tolist()) == [0.5, 2.0, 2.0, 2.0]
     assert experiment.width_summary(gains) == {"share_cells_wider_stronger": 0.75, "median_wide_over_narrow": 2.0,
                                                "n_cells": 4}
+    # signal only: gelu 0.5 -> 1.0 has no cell well above 1 at either width and drops out
+    assert sorted(experiment.width_gains(width_cells(1), 16, 8, signal_only=True).tolist()) == [2.0, 2.0]
+    assert experiment.width_summary(np.array([])) == {"share_cells_wider_stronger": 0.0, "median_wide_over_narrow": None,
+                                                      "n_cells": 0}
 
 
 def test_ratio_curves_and_top_units():
@@ -260,27 +333,66 @@ def test_claim_ratios_above_one(share, verdict):
     check_claim(claim, "ratios-above-one-augmented", experiment.SECTION_SCALES)
     assert claim.verdict == verdict and claim.source_value == "well above 1 at every scale"
     assert claim.claim.startswith("Augmented training: PR, KL and RR ratios")
+    deciding = next(iter(claim.measured.values()))
+    assert deciding["n"] == 144 and math.isclose(deciding["mean"], claim.measured["share_well_above_1"])
+    assert {claim.measured["verdict_relu"], claim.measured["verdict_gelu"]} <= {"reproduced", "partly reproduced",
+                                                                             "not reproduced"}
     with pytest.raises(ValueError, match="training"):
         experiment.claim_ratios_above_one(above_cells(share), "shuffled", ["relu"])
+
+
+def seeded_cell(values):
+    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)), "n": len(values), "values": list(values)}
 
 
 @pytest.mark.parametrize("augmented_mean, verdict", [(1.4, "reproduced"), (1.8, "partly reproduced"),
                                                      (1.0, "partly reproduced"), (2.0, "not reproduced")])
 def test_claim_augmentation_lowers(augmented_mean, verdict):
     keys = [("relu", 8, 1, 2, r, m) for r in (7, 21) for m in kag.METRICS]
-    claim = experiment.claim_augmentation_lowers({k: cell(2.0) for k in keys}, {k: cell(augmented_mean) for k in keys},
-                                                 ["relu"])
+    std = {k: seeded_cell([1.9, 2.0, 2.1]) for k in keys}
+    aug = {k: seeded_cell([augmented_mean * v / 2.0 for v in (1.9, 2.0, 2.1)]) for k in keys}
+    claim = experiment.claim_augmentation_lowers(std, aug, ["relu"])
     check_claim(claim, "augmentation-lowers-ratios", experiment.SECTION_SCALES)
-    assert claim.verdict == verdict
+    assert claim.verdict == verdict and claim.measured["first_rule_verdict"] == verdict
+    deciding = next(iter(claim.measured.values()))
+    assert deciding["n"] == 3 and math.isclose(deciding["mean"], 1 - augmented_mean / 2.0)
+    assert claim.measured["n_signal_cells"] == 3  # radius 21 left out
     assert math.isclose(claim.measured["median_reduction"], 1 - augmented_mean / 2.0)
 
 
-@pytest.mark.parametrize("values, verdict", [((1.0, 1.05), "reproduced"), ((1.0, 1.25), "partly reproduced"),
-                                             ((1.0, 3.0), "not reproduced")])
+def test_claim_augmentation_lowers_needs_a_signal():
+    """Ratios below 1 lowered by 30% are not the source's claim: no cell well above 1 -> not reproduced."""
+    keys = [("relu", 8, 1, 2, 7, m) for m in kag.METRICS]
+    std = {k: seeded_cell([0.7, 0.7, 0.7]) for k in keys}
+    aug = {k: seeded_cell([0.49, 0.49, 0.49]) for k in keys}
+    claim = experiment.claim_augmentation_lowers(std, aug, ["relu"])
+    assert claim.verdict == "not reproduced" and claim.measured["first_rule_verdict"] == "reproduced"
+    assert claim.measured["n_signal_cells"] == 0 and claim.measured["reduction_signal_cells"]["n"] == 0
+    assert experiment.seed_reductions(std, aug) == []
+    assert len(experiment.seed_reductions(std, aug, signal_only=False)) == 3
+
+
+@pytest.mark.parametrize("values, verdict", [((1.5, 1.6, 2.0), "reproduced"), ((1.5, 2.5, 1.0), "not reproduced"),
+                                             ((1.0, 1.05, 1.0), "not reproduced"), ((1.0, 3.0, 1.0), "not reproduced")])
 def test_claim_scale_agnostic(values, verdict):
     claim = experiment.claim_scale_agnostic(series_records(*values), 8, (7, 28), ["relu"])
     check_claim(claim, "scale-agnostic", experiment.SECTION_CENTRES)
     assert claim.verdict == verdict
+    assert next(iter(claim.measured)) == "signal_series_stable"
+
+
+def test_claim_scale_agnostic_needs_the_signal_and_can_be_partly():
+    # ratios flat near 1 (no KA geometry): the first rule said reproduced, the revised one says not
+    flat = experiment.claim_scale_agnostic(series_records(1.0, 1.05, kl=1.0), 8, (7, 28), ["relu"])
+    assert flat.measured["first_rule_verdict"] == "reproduced" and flat.measured["n_signal_series"] == 0
+    assert flat.verdict == "not reproduced" and flat.measured["signal_series"] == "none"
+    # pr and rr stable well above 1 (16 series), kl (2.0 -> 2.5) well above 1 but drifting: 16 of 24 stable
+    records = series_records(1.5, 1.6)
+    for r in records:
+        r["kl"] = 2.0 if r["radius"] == 7 else 2.5
+    partly = experiment.claim_scale_agnostic(records, 8, (7, 28), ["relu"])
+    assert partly.measured["n_signal_series"] == 24 and math.isclose(partly.measured["signal_series_stable"]["mean"], 16 / 24)
+    assert partly.verdict == "partly reproduced" and "kl" in partly.measured["unstable_signal_series"]
 
 
 def test_scale_agnostic_verdict_thresholds():
@@ -288,6 +400,18 @@ def test_scale_agnostic_verdict_thresholds():
     assert experiment.scale_agnostic_verdict(0.15, 0.9) == "reproduced"
     assert experiment.scale_agnostic_verdict(0.1, 0.5) == "partly reproduced"
     assert experiment.scale_agnostic_verdict(0.31, 1.0) == "not reproduced"
+    assert experiment.stability_verdict(2, 1.0) == "not reproduced"  # too few signal series
+    assert experiment.stability_verdict(3, 0.9) == "reproduced"
+    assert experiment.stability_verdict(10, 0.5) == "partly reproduced"
+    assert experiment.stability_verdict(10, 0.4) == "not reproduced"
+
+
+def test_series_stability():
+    s = experiment.series_stability([cell(1.5), cell(1.6)])
+    assert math.isclose(s["relative_spread"], 0.1 / 1.55) and s["signal"] and s["stable"]
+    assert experiment.series_stability([cell(1.0), cell(1.6)])["signal"] and not experiment.series_stability(
+        [cell(1.0), cell(1.6)])["stable"]
+    assert not experiment.series_stability([cell(0.7), cell(1.0)])["signal"]
 
 
 @pytest.mark.parametrize("unit_share, verdict", [(0.1, "reproduced"), (0.25, "partly reproduced"),
@@ -299,20 +423,40 @@ def test_claim_zero_rows(unit_share, verdict):
     check_claim(claim, "zero-rows", experiment.SECTION_ZERO_ROWS)
     assert claim.verdict == verdict and claim.source_value == "9-13%"
     assert math.isclose(claim.measured["zero_rows_unit_mean"], unit_share)
+    deciding = next(iter(claim.measured.values()))
+    assert deciding["n"] == 4 and math.isclose(deciding["mean"], unit_share)
 
 
-@pytest.mark.parametrize("narrow_wins, verdict", [(0, "reproduced"), (1, "partly reproduced"), (2, "partly reproduced")])
-def test_claim_larger_stronger(narrow_wins, verdict):
-    claim = experiment.claim_larger_stronger(width_cells(narrow_wins), 16, 8)
+@pytest.mark.parametrize("narrow_wins, base, verdict", [(0, 3.0, "reproduced"), (1, 3.0, "partly reproduced"),
+                                                         (2, 3.0, "partly reproduced"), (0, 1.0, "not reproduced")])
+def test_claim_larger_stronger(narrow_wins, base, verdict):
+    claim = experiment.claim_larger_stronger(width_cells(narrow_wins, base), 16, 8)
     check_claim(claim, "larger-stronger", experiment.SECTION_WIDTH)
     assert claim.verdict == verdict and "h=16 beats h=8" in claim.claim
+    assert next(iter(claim.measured)) == "signal_cells_wider_stronger"
+
+
+def test_claim_larger_stronger_ignores_ratios_moving_towards_one():
+    """ReLU 0.7 -> 1.0 with width is no stronger signature: the first rule counted it, the revised one does not."""
+    cells = {t: {("relu", w, 1, 2, r, m): cell(0.7 if w == 8 else 1.0) for w in (8, 16) for r in (7, 14)
+                 for m in kag.METRICS} for t in experiment.TRAININGS}
+    claim = experiment.claim_larger_stronger(cells, 16, 8, activations=("relu",))
+    assert claim.measured["first_rule_verdict"] == "reproduced" and claim.verdict == "not reproduced"
+    assert claim.measured["n_signal_cells"] == 0 and claim.measured["n_cells"] == 12
+    # a signature that weakens with width: wide 1.2, narrow 2.0 -> not reproduced
+    cells = {t: {("gelu", w, 1, 2, r, m): cell(2.0 if w == 8 else 1.2) for w in (8, 16) for r in (7, 14)
+                 for m in kag.METRICS} for t in experiment.TRAININGS}
+    assert experiment.claim_larger_stronger(cells, 16, 8, activations=("gelu",)).verdict == "not reproduced"
 
 
 def test_larger_stronger_verdict_thresholds():
-    assert experiment.larger_stronger_verdict(0.75, 2.0) == "partly reproduced"
-    assert experiment.larger_stronger_verdict(0.8, 1.06) == "reproduced"
-    assert experiment.larger_stronger_verdict(0.9, 1.05) == "partly reproduced"
-    assert experiment.larger_stronger_verdict(0.4, 2.0) == "not reproduced"
+    assert experiment.larger_stronger_first_verdict(0.75, 2.0) == "partly reproduced"
+    assert experiment.larger_stronger_first_verdict(0.8, 1.06) == "reproduced"
+    assert experiment.larger_stronger_first_verdict(0.9, 1.05) == "partly reproduced"
+    assert experiment.larger_stronger_first_verdict(0.4, 2.0) == "not reproduced"
+    assert experiment.larger_stronger_verdict(1.0, 2.0, 2) == "not reproduced"  # fewer than 3 signal cells
+    assert experiment.larger_stronger_verdict(1.0, None, 0) == "not reproduced"
+    assert experiment.larger_stronger_verdict(0.8, 1.06, 3) == "reproduced"
 
 
 def test_measured_table_shows_verdict_and_summaries():
@@ -347,6 +491,8 @@ def test_report_figures_fit_the_page():
         experiment.plot_confound(experiment.confound_summary(ratios)),
         experiment.plot_epoch_sweep(experiment.gather(runs, "epochs"), ["relu", "leaky_relu"], title="epochs"),
         experiment.plot_width_gains(np.array([0.9, 1.1, 1.2]), 16, 8),
+        experiment.plot_min_distance(md_records({"pr": (1.5, 1.5, 1.4), "kl": (2, 2, 2), "rr": (1, 1, 1)}, layers=(1, 2)),
+                                     ["gelu"], 2),
     ]
     for fig in figures:
         assert fig.get_figwidth() <= MAX_WIDTH_IN

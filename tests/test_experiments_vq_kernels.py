@@ -105,11 +105,19 @@ def test_mnist_kernel_run_and_study_on_random_digits():
     x, y = torch.rand(60, 20, generator=g), torch.randint(0, 3, (60,), generator=g)
     sweep, grid = {"linear": [1.0, 10.0]}, {"linear": [1.0, 3.0, 10.0]}
     study = exp.mnist_kernel_study(x, y, x[:15], y[:15], [0, 1], sweep, grid)
-    assert study.primary.shape == (2, 4, 4) and study.sweeps["linear"].shape == (2, 2, 4, 4)
+    assert set(study.stated) == set(exp.FORMS)
+    assert all(study.stated[form].shape == (2, 4, 4) for form in exp.FORMS)
+    assert study.sweeps["linear"].shape == (2, 2, 4, 4)
     assert study.fits["linear"].shape == (2, 3, 4, 4) and len(study.shown_kernels) == 4
     run = exp.mnist_kernel_run(x, y, x[:15], y[:15], 1, sweep, grid)
-    assert torch.equal(run.primary, study.primary[1]) and run.kernels == []
-    assert torch.all(study.primary.diagonal(dim1=1, dim2=2) == 1)
+    assert all(torch.equal(run.stated[form], study.stated[form][1]) for form in exp.FORMS) and run.kernels == []
+    assert all(torch.all(study.stated[form].diagonal(dim1=1, dim2=2) == 1) for form in exp.FORMS)
+    # the stated rule: median pair at h = exp(-1) in both forms, so sigma^2 (squared) = sigma^2 (linear)^2
+    assert study.sigma2["squared"][0] == pytest.approx(study.sigma2["linear"][0] ** 2)
+    ds = study.shown_kernels
+    assert study.sigma2["linear"][0] == vq.median_sigma2(ds, "linear")
+    expected = vq.cosine_table([vq.heat_kernel(d, study.sigma2["squared"][0], "squared") for d in ds])
+    assert torch.allclose(study.stated["squared"][0], expected, atol=1e-9)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -200,22 +208,55 @@ def test_fit_sigma2_picks_the_grid_point_matching_the_target():
         exp.fit_sigma2(tables, [1.0])
 
 
+def both_forms(*tables):
+    """The same per-seed tables ``(s, 4, 4)`` for both forms, or one list per form."""
+    if len(tables) == 2 and isinstance(tables[0], list):
+        return {"squared": torch.stack(tables[0]), "linear": torch.stack(tables[1])}
+    return {form: torch.stack(list(tables)) for form in exp.FORMS}
+
+
+def test_margins_by_hand():
+    table = cosine_tables(0.6, 0.3, 0.4, 0.9)
+    assert float(exp.alike_margin(table)) == pytest.approx(0.6 - 0.4)
+    assert float(exp.inits_margin(table)) == pytest.approx(0.6 - 0.9)
+    assert exp.alike_margin(torch.stack([table, table])).shape == (2,)
+
+
+def test_margin_verdict_three_outcomes():
+    pos, neg = torch.tensor([0.1, 0.2]), torch.tensor([-0.1, -0.2])
+    assert exp.margin_verdict({"squared": pos, "linear": pos}) == "reproduced"
+    assert exp.margin_verdict({"squared": pos, "linear": neg}) == "partly reproduced"  # one form only
+    assert exp.margin_verdict({"squared": torch.tensor([0.1, -0.1]), "linear": neg}) == "partly reproduced"  # flips
+    assert exp.margin_verdict({"squared": neg, "linear": torch.tensor([0.0, -0.1])}) == "not reproduced"  # 0 is not > 0
+    with pytest.raises(ValueError, match="at least one"):
+        exp.margin_verdict({"squared": torch.tensor([])})
+
+
 def test_trained_alike_claim_criteria():
     holds, fails = cosine_tables(0.6, 0.3, 0.4, 0.9), cosine_tables(0.2, 0.3, 0.4, 0.9)
-    primary = torch.stack([holds, holds])
-    good_sweep = {form: torch.stack([holds, holds])[None].expand(2, 2, 4, 4).clone() for form in ("linear", "squared")}
-    claim = exp.claim_trained_alike(primary, good_sweep)
+    good_sweep = {form: torch.stack([holds, holds])[None].expand(2, 2, 4, 4).clone() for form in exp.FORMS}
+    claim = exp.claim_trained_alike(both_forms(holds, holds), good_sweep)
     check_claim(claim, "fig3-trained-kernels-alike", "fig3")
-    assert claim.verdict == "reproduced" and claim.measured["holds_all_seeds_primary"] == 1.0
-    assert claim.measured["sweep_fraction_linear"] == 1.0
-    bad_sweep = {form: torch.stack([fails, fails])[None].expand(2, 2, 4, 4).clone() for form in good_sweep}
-    assert exp.claim_trained_alike(primary, bad_sweep).verdict == "partly reproduced"
-    assert exp.claim_trained_alike(torch.stack([holds, fails]), bad_sweep).verdict == "not reproduced"
+    assert claim.verdict == "reproduced"
+    assert next(iter(claim.measured)) == "margin_squared"  # the deciding number: the appendix form's margin
+    assert claim.measured["margin_squared"]["mean"] == pytest.approx(0.2) and claim.measured["margin_squared"]["n"] == 2
+    assert claim.measured["sweep_fraction_linear"] == 1.0 and claim.measured["first_rule_verdict"] == "reproduced"
+    # holds in one form only, or for one seed only -> partly; nowhere -> not
+    assert exp.claim_trained_alike(both_forms([holds, holds], [fails, fails])).verdict == "partly reproduced"
+    assert exp.claim_trained_alike(both_forms(holds, fails)).verdict == "partly reproduced"
+    assert exp.claim_trained_alike(both_forms(fails, fails)).verdict == "not reproduced"
+    # the sweep no longer decides: a failing sweep leaves the verdict, and the first rule's verdict is kept beside
+    bad_sweep = {form: torch.stack([fails, fails])[None].expand(2, 2, 4, 4).clone() for form in exp.FORMS}
+    claim = exp.claim_trained_alike(both_forms(holds, holds), bad_sweep)
+    assert claim.verdict == "reproduced" and claim.measured["first_rule_verdict"] == "partly reproduced"
+    assert exp.first_rule_verdict(torch.stack([holds, fails]), bad_sweep) == "not reproduced"
     # reading (a): cos(T4, T6) > cos(I4, I6)
-    reading_a = exp.claim_trained_vs_inits(primary)
+    reading_a = exp.claim_trained_vs_inits(both_forms(holds, holds))
     check_claim(reading_a, "fig3-trained-more-alike-than-inits", "fig3")
-    assert reading_a.verdict == "not reproduced"
-    assert exp.claim_trained_vs_inits(torch.stack([cosine_tables(0.95, 0.3, 0.4, 0.9)])).verdict == "reproduced"
+    assert reading_a.verdict == "not reproduced" and next(iter(reading_a.measured)) == "margin_squared"
+    high = cosine_tables(0.95, 0.3, 0.4, 0.9)
+    assert exp.claim_trained_vs_inits(both_forms(high, high)).verdict == "reproduced"
+    assert exp.claim_trained_vs_inits(both_forms([high, high], [holds, holds])).verdict == "partly reproduced"
 
 
 def test_claim_holds_sigma2_by_hand():
@@ -228,24 +269,34 @@ def test_claim_holds_sigma2_by_hand():
         exp.claim_holds_sigma2(tables, [1.0, 2.0])
 
 
-def test_table_entry_verdict_tolerance():
+def test_entry_tolerance_and_entries_within():
     assert exp.entry_tolerance(torch.tensor([0.5])) == 0.05
     assert exp.entry_tolerance(torch.tensor([0.0, 0.2])) == pytest.approx(2 * 0.2 / 2**0.5)
-    ours, fitted = torch.tensor([0.50, 0.52]), torch.tensor([0.30, 0.31])
-    assert exp.table_entry_verdict(ours, fitted, 0.55) == "reproduced"
-    assert exp.table_entry_verdict(fitted, ours, 0.55) == "partly reproduced"
-    assert exp.table_entry_verdict(fitted, fitted, 0.55) == "not reproduced"
+    paper = exp.PAPER_COSINES
+    assert exp.entries_within(paper[None].repeat(2, 1, 1)) == 6
+    off = paper.clone()
+    off[0, 1] = off[1, 0] = 0.75  # one entry 0.2 away
+    assert exp.entries_within(torch.stack([off, off])) == 5
+    assert exp.table_rmse(torch.stack([paper, paper + 0.1])).tolist() == pytest.approx([0.0, 0.1])
 
 
-def test_table_entry_claims_ids_and_verdicts():
-    primary = exp.PAPER_COSINES[None].repeat(3, 1, 1)
-    claims = exp.claims_table_entries(primary, primary - 0.3, "fitted")
-    assert [c.id for c in claims][:2] == ["fig3-table-trained4-trained6", "fig3-table-trained4-init4"]
-    check_claim(claims[0], "fig3-table-trained4-trained6", "fig3")
-    assert len(claims) == 6 and all(c.verdict == "reproduced" for c in claims)
-    assert claims[0].source_value == 0.55 and claims[0].measured["fitted"]["mean"] == pytest.approx(0.25)
-    claims = exp.claims_table_entries(primary + 0.3, primary, "fitted")
-    assert all(c.verdict == "partly reproduced" for c in claims)
+def test_table_values_claim_three_outcomes():
+    paper = exp.PAPER_COSINES[None].repeat(3, 1, 1)
+    far = paper + 0.3
+    fits = {form: (1.0, 0.3, far) for form in exp.FORMS}
+    claim = exp.claim_table_values({"squared": paper, "linear": far}, fits)
+    check_claim(claim, "fig3-table-values", "fig3")
+    assert claim.verdict == "reproduced" and next(iter(claim.measured)) == "rmse_squared"
+    assert claim.measured["rmse_squared"]["mean"] == pytest.approx(0.0, abs=1e-12)
+    assert claim.measured["rmse_linear"]["mean"] == pytest.approx(0.3)
+    assert claim.measured["entries_within_tolerance_squared"] == 6 and claim.measured["entries_within_tolerance_linear"] == 0
+    assert claim.measured["trained4-trained6_squared"]["mean"] == pytest.approx(0.55)
+    assert claim.measured["fitted_linear_sigma2"] == 1.0
+    # only the linear form at the stated rule, or only a fitted sigma^2 -> partly
+    assert exp.claim_table_values({"squared": far, "linear": paper}, fits).verdict == "partly reproduced"
+    fits_good = {"squared": (1.0, 0.3, far), "linear": (2.0, 0.0, paper)}
+    assert exp.claim_table_values({"squared": far, "linear": far}, fits_good).verdict == "partly reproduced"
+    assert exp.claim_table_values({"squared": far, "linear": far}, fits).verdict == "not reproduced"
 
 
 def test_entry_spread_by_hand():
@@ -373,7 +424,9 @@ def test_report_figures_are_titled_and_fit_the_column():
     assert [t.get_text() for t in axes[0].get_yticklabels()] == list(exp.KERNEL_NAMES)
     figures.append(fig)
     sweeps = {"linear": exp.PAPER_COSINES[None, None].repeat(2, 3, 1, 1), "squared": exp.PAPER_COSINES[None, None].repeat(2, 3, 1, 1)}
-    figures.append(exp.plot_sigma_sweep(sweeps, {"linear": [1.0, 2.0, 3.0], "squared": [1.0, 4.0, 9.0]}))
+    figures.append(exp.plot_sigma_sweep(sweeps, {"linear": [1.0, 2.0, 3.0], "squared": [1.0, 4.0, 9.0]},
+                                        stated={"linear": [2.0, 2.0], "squared": [4.0, 4.0]}))
+    assert sum(line.get_label() == "median rule σ²" for line in figures[-1].axes[0].get_lines()) == 1
     figures.append(exp.plot_width1_chain(exp.width1_study(range(1, 4))))
     disc = exp.disc_grid(12)
     x, y = torch.rand(10, 2, generator=models.seeded(1)) * 2 - 1, torch.arange(10) % 2

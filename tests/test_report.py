@@ -9,16 +9,14 @@ from mlpgeo.report import (
     band_verdict,
     seed_verdict,
     threshold_verdict,
+    Claim,
     Recorder,
+    Table,
     format_value,
-    heading_anchor,
-    load_metrics,
-    notebook_timing,
-    run_time,
-    scorecard_markdown,
+    mean_over_seeds,
+    summarize_runs,
     summarize,
     to_jsonable,
-    verdict_totals,
 )
 
 
@@ -38,101 +36,81 @@ def test_to_jsonable_converts_numpy_torch_and_nan():
         to_jsonable(object())
 
 
-def make_recorder(name="demo"):
-    rec = Recorder(name, source="A paper", seeds=[0, 1, 2])
+def make_claim(id="c1", **changes):
+    fields = dict(id=id, kind="source", claim="Only a few codes hold data.", source_value=7,
+                  criterion="reproduced if fewer than half of the regions hold data in every seed",
+                  measured={"codes with data": summarize([6, 7, 9])}, verdict="partly reproduced",
+                  section="1. Codes | hashes")
+    fields.update(changes)
+    return Claim(**fields)
+
+
+def make_recorder(name="hashing"):
+    rec = Recorder(name, seeds=[0, 1, 2])
     rec.metric("accuracy", summarize([0.9, 0.92, 0.91]))
-    rec.claim("c1", "Only a few codes hold data.", 7, {"codes with data": summarize([6, 7, 9])}, "partly reproduced", "1. Codes | hashes")
-    rec.claim("c2", "Trained kernels agree.", 0.55, {"cosine": 0.61}, "reproduced", "Kernels")
+    rec.add(make_claim())
+    rec.add(make_claim("c2", kind="check", claim="Trained kernels agree.", source_value=0.55,
+                       measured={"cosine": 0.61}, verdict="reproduced", section="Kernels"))
     return rec
 
 
-def test_recorder_validates_claims():
-    rec = make_recorder()
+def test_claim_validates_every_field():
     with pytest.raises(ValueError, match="verdict"):
-        rec.claim("c3", "x", 1, {"m": 1}, "sort of", "S")
-    with pytest.raises(ValueError, match="twice"):
-        rec.claim("c1", "x", 1, {"m": 1}, "reproduced", "S")
+        make_claim(verdict="sort of")
+    with pytest.raises(ValueError, match="kind"):
+        make_claim(kind="derivation")
     with pytest.raises(ValueError, match="measured"):
-        rec.claim("c4", "x", 1, {}, "reproduced", "S")
-    with pytest.raises(ValueError, match="heading"):
-        rec.claim("c5", "x", 1, {"m": 1}, "reproduced", " ")
-    with pytest.raises(ValueError, match="name"):
-        Recorder("Bad Name", "s", [0])
+        make_claim(measured={})
+    with pytest.raises(ValueError, match="section"):
+        make_claim(section=" ")
+    with pytest.raises(ValueError, match="criterion"):
+        make_claim(criterion="")
+    with pytest.raises(ValueError, match="id"):
+        make_claim(id="Bad Id")
+    written = make_claim(measured={"m": np.float32(0.5)}).as_dict()
+    assert list(written) == ["id", "kind", "claim", "source_value", "criterion", "measured", "verdict", "section"]
+    assert written["measured"] == {"m": 0.5}
+
+
+def test_recorder_takes_claim_records_once():
+    rec = make_recorder()
+    with pytest.raises(ValueError, match="twice"):
+        rec.add(make_claim("c1"))
+    with pytest.raises(TypeError, match="Claim"):
+        rec.add({"id": "c3"})
+    with pytest.raises(ValueError, match="catalog"):
+        Recorder("demo", [0])
+    assert rec.source.startswith('"Understanding MLPs as Hashing Functions')
+
+
+def test_summarize_runs_and_mean_over_seeds():
+    runs = [{"a": 1, "b": 2.0, "name": "x"}, {"a": 3, "b": 4.0, "name": "y"}]
+    summary = summarize_runs(runs)
+    assert set(summary) == {"a", "b"} and summary["a"]["mean"] == 2.0 and summary["a"]["n"] == 2
+    assert summary["b"]["std"] == pytest.approx(math.sqrt(2.0))
+    assert mean_over_seeds(runs, ["b"]) == {"b": 3.0}
+    with pytest.raises(ValueError):
+        summarize_runs([])
+
+
+def test_table_formats_cells_and_escapes():
+    table = Table({"2-16 <a>": {"box": 58.4, "n": 3.0, "skip": 1}}, {"box": ".1f", "n": "d"}, index="arch")
+    html_text = table._repr_html_()
+    assert "<th>arch</th><th>box</th><th>n</th>" in html_text and "skip" not in html_text
+    assert "<td>58.4</td><td>3</td>" in html_text and "2-16 &lt;a&gt;" in html_text
+    assert table._repr_markdown_().splitlines()[2] == "| 2-16 <a> | 58.4 | 3 |"
 
 
 def test_save_writes_the_documented_shape(tmp_path, monkeypatch):
     monkeypatch.setenv("MLPGEO_SCALE", "ci")
     path = make_recorder().save(tmp_path)
     saved = json.loads(path.read_text())
-    assert path.name == "demo.json"
+    assert path.name == "hashing.json"
     assert {"report", "source", "scale", "seeds", "runtime_s", "machine", "metrics", "claims"} <= set(saved)
     assert saved["scale"] == "ci" and saved["seeds"] == [0, 1, 2]
     assert saved["claims"][0]["measured"]["codes with data"]["values"] == [6.0, 7.0, 9.0]
-    assert load_metrics(tmp_path)[0]["report"] == "demo"
+    assert saved["claims"][1]["kind"] == "check" and saved["claims"][0]["criterion"].startswith("reproduced if")
     assert not list(tmp_path.glob("*.tmp"))
-
-
-def test_load_metrics_rejects_broken_files(tmp_path):
-    (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(ValueError, match="bad.json"):
-        load_metrics(tmp_path)
-    (tmp_path / "bad.json").write_text(json.dumps({"report": "bad"}))
-    with pytest.raises(ValueError, match="lacks"):
-        load_metrics(tmp_path)
-
-
-@pytest.mark.parametrize(
-    "heading",
-    ["Verdicts", "1. Neurons as hyperplanes, codes as hashes", "Wide vs deep (2-D)", "LoRA: rank 1–4", "x² and the key–value view", "  spaced   out  "],
-)
-def test_heading_anchor_matches_the_site_renderer(heading):
-    slugify = pytest.importorskip("mkdocs_jupyter.utils").slugify
-    strings = pytest.importorskip("nbconvert.filters.strings")
-    assert heading_anchor(heading) == strings._convert_header_id(slugify(heading))
-
-
-def test_scorecard_has_one_row_per_claim_and_totals():
-    reports = [make_recorder("demo").as_dict(), make_recorder("other").as_dict()]
-    page = scorecard_markdown(reports, {"demo": "Demo report"})
-    rows = [line for line in page.splitlines() if line.startswith("| [")]
-    claim_rows = [r for r in rows if "data-verdict" in r]
-    assert len(claim_rows) == 4
-    assert "(reports/demo.ipynb#1-codes-hashes)" in page
-    assert "Only a few codes hold data." in page and "Demo report" in page
-    assert verdict_totals(reports) == {"reproduced": 2, "partly reproduced": 2, "not reproduced": 0, "not testable": 0}
-    assert 'data-verdict="partly reproduced">partly reproduced</span> | 2 |' in page
-    assert "| [Demo report](reports/demo.ipynb) | A paper | 1 | 1 | 0 | 0 | 2 |" in page  # by report, with its source
-
-
-def test_scorecard_follows_the_title_order_and_names_each_section():
-    reports = [make_recorder("zeta").as_dict(), make_recorder("alpha").as_dict(), make_recorder("mid").as_dict()]
-    page = scorecard_markdown(reports, {"zeta": "Zeta", "mid": "Mid"})
-    claim_rows = [line for line in page.splitlines() if "data-verdict" in line and line.startswith("| [")]
-    assert [row.split("]")[0] for row in claim_rows] == ["| [Zeta"] * 2 + ["| [Mid"] * 2 + ["| [alpha"] * 2
-    assert "<small>§ 1. Codes \\| hashes</small>" in claim_rows[0]  # the section, escaped for the table
-    assert page.index("| [Zeta](reports/zeta.ipynb) | ci |") < page.index("| [alpha](reports/alpha.ipynb) | ci |")
-
-
-def notebook_with_timing(*spans):
-    cells = [{"cell_type": "markdown", "metadata": {}, "source": "# T"}]
-    for busy, reply in spans:
-        cells.append({"cell_type": "code", "metadata": {"execution": {
-            "iopub.status.busy": busy, "iopub.execute_input": busy, "shell.execute_reply": reply}}})
-    return {"cells": cells}
-
-
-def test_notebook_timing_spans_first_start_to_last_reply():
-    notebook = notebook_with_timing(
-        ("2026-01-01T10:00:00.000000Z", "2026-01-01T10:00:01.500000Z"),
-        ("2026-01-01T10:00:01.600000Z", "2026-01-01T10:02:05.250000Z"),
-    )
-    assert notebook_timing(notebook) == {"seconds": 125.2, "finished": "2026-01-01T10:02:05.250000Z"}
-    assert notebook_timing({"cells": [{"cell_type": "code", "metadata": {}}]}) is None
-    report = make_recorder().as_dict()
-    assert run_time(report) == report["runtime_s"]
-    report["execution"] = notebook_timing(notebook)
-    assert run_time(report) == 125.2
-    assert "| 125 s | 2026-01-01 10:02:05 |" in scorecard_markdown([report], {})
 
 
 def test_format_value():

@@ -42,6 +42,9 @@ SECTION_SCALES = "3. Ratios across scales (centred balls)"
 SECTION_CENTRES = "4. Scales that stay distinct: balls at many centres"
 SECTION_ZERO_ROWS = "7. Zero rows and dead units"
 SECTION_WIDTH = "9. Width"
+SECTION_MIN_DISTANCE = "10. Minimum distance between a minor's pixels"
+MIN_DISTANCES = (1, 4, 8, 12, 16, 20)
+"""The report's minimum pixel distances between the two columns of a 2-minor (1 = every pair)."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -307,6 +310,130 @@ def run_settings(
 
 
 # --------------------------------------------------------------------------------------------------
+# The minimum-distance constraint (the summary's third figure)
+# --------------------------------------------------------------------------------------------------
+
+
+def pixel_pairs(min_distance: float, side: int = IMAGE_SIDE) -> Tensor:
+    """Every unordered pair of pixels whose centres lie at least ``min_distance`` apart.
+
+    Pixel ``(r, c)`` has index ``r * side + c`` and sits at coordinates ``(r, c)``; with ``min_distance <= 1``
+    every pair of distinct pixels is valid (``side^2 (side^2 - 1) / 2`` pairs, 306,936 for 28 x 28).
+
+    Returns:
+        Long ``(P, 2)`` pixel indices, ``i < j`` in each row.
+    """
+    n = side * side
+    coords = torch.stack(torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij"), -1).reshape(n, 2).double()
+    i, j = torch.triu_indices(n, n, offset=1)
+    keep = (coords[i] - coords[j]).norm(dim=1) >= min_distance
+    return torch.stack([i[keep], j[keep]], dim=1)
+
+
+def pair_metrics(
+    jac: Tensor, pairs: Tensor, n_minors: int = 500, n_rotations: int = 5, generator: torch.Generator | None = None,
+) -> dict[str, float]:
+    """PR, KL and RR of 2-minors whose two columns are drawn from ``pairs`` (the minimum-distance reading).
+
+    The same statistics as :func:`mlpgeo.kag.jacobian_metrics` with ``k = 2``, but each minor's column pair
+    is drawn uniformly from the valid ``pairs`` instead of from all pairs; rows are 2 distinct units. As
+    there, the positions are shared by the inputs, and every rotation of the rotation ratio (Haar ``Q`` on
+    the hidden units) samples fresh positions under the same constraint.
+
+    Args:
+        jac: dense Jacobians ``(n, h, d)``.
+        pairs: long ``(P, 2)`` valid column pairs (:func:`pixel_pairs`).
+        n_minors: minors per input.
+        n_rotations: rotations in the rotation ratio.
+        generator: the random source (``None``: seeded 0).
+
+    Returns:
+        ``{"pr", "kl", "rr"}``: means over inputs (NaN inputs left out).
+    """
+    generator = seeded(0) if generator is None else generator
+    n, h, _ = jac.shape
+
+    def draw() -> tuple[Tensor, Tensor]:
+        rows = kag.distinct_indices((n_minors,), 2, h, generator)
+        cols = pairs[torch.randint(len(pairs), (n_minors,), generator=generator)]
+        return rows, cols
+
+    rows, cols = draw()
+    minors = kag.gather_minors(jac, rows.expand(n, n_minors, 2), cols.expand(n, n_minors, 2))
+    maxima = []
+    for _ in range(n_rotations):
+        q = kag.haar_orthogonal(h, generator, dtype=jac.dtype)
+        r, c = draw()
+        sub = torch.einsum("Nih,nhNj->nNij", q[r], jac[:, :, c])  # rows of Q J at the sampled columns
+        maxima.append((sub[..., 0, 0] * sub[..., 1, 1] - sub[..., 0, 1] * sub[..., 1, 0]).abs().amax(dim=1))
+    denominator = torch.stack(maxima).mean(dim=0)
+    rr = torch.where(denominator > 0, minors.abs().amax(dim=1) / denominator.clamp_min(1e-30),
+                     torch.full_like(denominator, float("nan")))
+    return {"pr": float(kag.participation_ratio(minors).nanmean()), "kl": float(kag.kl_from_uniform(minors).nanmean()),
+            "rr": float(rr.nanmean())}
+
+
+def min_distance_records(
+    runs: Iterable[Mapping[str, Any]], x: Tensor, width: int, distances: Sequence[float] = MIN_DISTANCES,
+    layers: Sequence[int] = (1, 2), n_minors: int = 500, n_rotations: int = 5,
+) -> list[dict[str, Any]]:
+    """Trained / random ratios of PR, KL, RR (k = 2, all pixels) as the minimum pixel distance grows.
+
+    For every run of ``width`` (its ``"nets"``), hidden layer and distance ``d``: :func:`pair_metrics` of the
+    random, standard and augmented networks on the pixel pairs at least ``d`` apart (:func:`pixel_pairs`),
+    each network with a generator seeded alike (same sampled positions, common random numbers).
+
+    Returns:
+        One record per (run, training, layer, distance): ``activation, width, seed, training, layer,
+        min_distance, n_pairs, pr, kl, rr`` (ratios).
+    """
+    every = pixel_pairs(0)
+    coords = torch.stack((every // IMAGE_SIDE, every % IMAGE_SIDE), dim=-1).double()  # (P, 2 pixels, 2)
+    length = (coords[:, 0] - coords[:, 1]).norm(dim=1)
+    valid = {d: every[length >= d] for d in distances}
+    records = []
+    for run in runs:
+        if run["width"] != width:
+            continue
+        for layer in layers:
+            jacs = {name: kag.dense(kag.layer_batch(run["nets"][name], x, layer)) for name in ("random", *TRAININGS)}
+            for d_index, d in enumerate(distances):
+                values = {name: pair_metrics(jac, valid[d], n_minors, n_rotations,
+                                             seeded(run["seed"] * 100_003 + layer * 1009 + d_index * 7 + 5))
+                          for name, jac in jacs.items()}
+                for training in TRAININGS:
+                    record = {"activation": run["activation"], "width": width, "seed": run["seed"], "training": training,
+                              "layer": layer, "min_distance": d, "n_pairs": len(valid[d])}
+                    record.update({m: values[training][m] / values["random"][m] for m in METRICS})
+                    records.append(record)
+    return records
+
+
+def min_distance_stability(records: Iterable[Mapping[str, Any]], max_spread: float = 0.15) -> dict[str, Any]:
+    """:func:`signal_stability` of the series (training, activation, layer, metric) across distances.
+
+    Returns:
+        :func:`signal_stability`'s numbers, ``"n_series"``, ``"median_relative_spread"`` (all series) and
+        ``"valid_pairs"``: ``{distance: number of valid pixel pairs}``.
+    """
+    records = list(records)
+    distances = sorted({r["min_distance"] for r in records})
+    signal, stable, spread = [], [], []
+    for training, activation, layer in dict.fromkeys((r["training"], r["activation"], r["layer"]) for r in records):
+        chosen = select(records, training=training, activation=activation, layer=layer)
+        for metric in METRICS:
+            stats = group_summaries(chosen, ("min_distance",), metric)
+            s = series_stability([stats[(d,)] for d in distances], max_spread)
+            spread.append(s["relative_spread"])
+            if s["signal"]:
+                signal.append((training, activation, f"layer {layer}", metric))
+                stable.append(s["stable"])
+    pairs = {d: next(r["n_pairs"] for r in records if r["min_distance"] == d) for d in distances}
+    return {**signal_stability(signal, stable), "n_series": len(spread),
+            "median_relative_spread": float(np.median(spread)), "valid_pairs": pairs}
+
+
+# --------------------------------------------------------------------------------------------------
 # From per-setting records to seed statistics
 # --------------------------------------------------------------------------------------------------
 
@@ -436,6 +563,7 @@ def scale_spread(
     readings: Sequence[str] = ("centre", "multi-centre"),
     layers: Sequence[int] = (1, 2),
     k: int = 2,
+    max_spread: float = 0.15,
 ) -> dict[str, Any]:
     """How much each ratio series changes across radii ("scale-agnostic").
 
@@ -443,11 +571,17 @@ def scale_spread(
     its seed mean at radius ``r``, its relative spread is ``(max_r mu_r - min_r mu_r) / mean_r mu_r``, and it
     keeps one verdict if :func:`well_above_one` gives the same answer at every radius.
 
+    The series that carry a signal (:func:`series_stability`) give the deciding numbers of
+    :func:`signal_stability`.
+
     Returns:
-        ``{"median_relative_spread", "share_series_one_verdict", "n_series"}``.
+        ``{"median_relative_spread", "share_series_one_verdict", "n_series", "signal_series_stable",
+        "n_signal_series", "signal_series", "unstable_signal_series"}``.
     """
     ratios = list(ratios)
     spread, same_side = [], []
+    signal: list[tuple[str, ...]] = []
+    stable: list[bool] = []
     for reading in readings:
         for training in TRAININGS:
             cells = metric_cells(ratios, reading=reading, training=training, width=width, k=k)
@@ -455,11 +589,45 @@ def scale_spread(
                 for layer in layers:
                     for metric in METRICS:
                         series = [cells[(activation, width, layer, k, r, metric)] for r in radii]
-                        means = np.array([s["mean"] for s in series])
-                        spread.append((means.max() - means.min()) / means.mean())
-                        same_side.append(len({well_above_one(s) for s in series}) == 1)
+                        s = series_stability(series, max_spread)
+                        spread.append(s["relative_spread"])
+                        same_side.append(len({well_above_one(c) for c in series}) == 1)
+                        if s["signal"]:
+                            signal.append((reading, training, activation, f"layer {layer}", metric))
+                            stable.append(s["stable"])
     return {"median_relative_spread": float(np.median(spread)), "share_series_one_verdict": float(np.mean(same_side)),
-            "n_series": len(spread)}
+            "n_series": len(spread), **signal_stability(signal, stable)}
+
+
+def series_stability(series: Sequence[Mapping[str, Any]], max_spread: float = 0.15) -> dict[str, Any]:
+    """Whether one ratio series (seed summaries along a scale) carries a KAG signal and keeps it.
+
+    With ``mu_j`` the seed means along the series: ``relative_spread = (max mu - min mu) / mean mu``;
+    ``signal``: :func:`well_above_one` at one point of the series at least (a KA signature exists
+    somewhere); ``stable``: well above 1 at every point and ``relative_spread <= max_spread``.
+
+    Returns:
+        ``{"relative_spread", "signal", "stable"}``.
+    """
+    means = np.array([c["mean"] for c in series])
+    above = [well_above_one(c) for c in series]
+    relative_spread = float((means.max() - means.min()) / means.mean())
+    return {"relative_spread": relative_spread, "signal": any(above),
+            "stable": all(above) and relative_spread <= max_spread}
+
+
+def signal_stability(signal: Sequence[tuple[str, ...]], stable: Sequence[bool]) -> dict[str, Any]:
+    """The deciding numbers of a stability claim from the signal-carrying series.
+
+    Returns:
+        ``{"signal_series_stable": summarize(1 if stable else 0 over signal series)`` (``n = 0`` and mean 0
+        when no series carries a signal), ``"n_signal_series"``, ``"signal_series"``: the series named as
+        text (the regime), ``"unstable_signal_series"``: those that are not stable}``.
+    """
+    share = summarize([float(v) for v in stable]) if stable else {"mean": 0.0, "std": 0.0, "n": 0, "values": []}
+    return {"signal_series_stable": share, "n_signal_series": len(stable),
+            "signal_series": "; ".join(" ".join(map(str, s)) for s in signal) or "none",
+            "unstable_signal_series": "; ".join(" ".join(map(str, s)) for s, ok in zip(signal, stable) if not ok) or "none"}
 
 
 def confound_rows(
@@ -510,11 +678,13 @@ def zero_rows_summary(zero_rows_records: Iterable[Mapping[str, Any]], activation
     """Zero-row shares after training: overall mean per unit, and seed summaries per activation.
 
     Returns:
-        ``{"zero_rows_unit_mean": float, "zero_rows_unit_<activation>": summarize(...), ...,
+        ``{"zero_rows_unit_all": summarize(every setting's share; its mean decides the claim),
+        "zero_rows_unit_mean": float, "zero_rows_unit_<activation>": summarize(...), ...,
         "zero_rows_per_input_<activation>": summarize(...), ...}``.
     """
     records = list(zero_rows_records)
-    out: dict[str, Any] = {"zero_rows_unit_mean": float(np.mean([z["zero_rows_unit"] for z in records]))}
+    out: dict[str, Any] = {"zero_rows_unit_all": summarize([z["zero_rows_unit"] for z in records]),
+                           "zero_rows_unit_mean": float(np.mean([z["zero_rows_unit"] for z in records]))}
     for activation in activations:
         out[f"zero_rows_unit_{activation}"] = summarize([z["zero_rows_unit"] for z in select(records, activation=activation)])
     for activation in activations:
@@ -541,15 +711,20 @@ def epoch_means(epoch_records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, i
 
 
 def width_gains(
-    cells: Mapping[str, Mapping[tuple, Mapping[str, Any]]], wide: int, narrow: int, skip_radius: float | None = 21
+    cells: Mapping[str, Mapping[tuple, Mapping[str, Any]]], wide: int, narrow: int, skip_radius: float | None = 21,
+    signal_only: bool = False,
 ) -> np.ndarray:
     """Per-cell ratio of the wide network's seed mean to the narrow one's, over both trainings.
+
+    With ``signal_only`` only the cells where at least one of the two widths is :func:`well_above_one`
+    count (a ratio moving from 0.7 to 1 is no stronger KA signature).
 
     Args:
         cells: ``{training: metric_cells(...)}`` (:func:`training_cells`).
         wide: the wider width.
         narrow: the narrower width.
         skip_radius: radius left out (21 equals 28 around the centre); ``None`` keeps all.
+        signal_only: keep only the cells with a signal at either width.
 
     Returns:
         ``(n_cells,)`` array of ``ratio(h = wide) / ratio(h = narrow)``; > 1 = wider is stronger.
@@ -560,23 +735,29 @@ def width_gains(
         for (activation, width, layer, k, radius, metric), cell in c.items():
             if width != wide or (skip_radius is not None and radius == skip_radius):
                 continue
-            gains.append(cell["mean"] / c[(activation, narrow, layer, k, radius, metric)]["mean"])
+            other = c[(activation, narrow, layer, k, radius, metric)]
+            if signal_only and not (well_above_one(cell) or well_above_one(other)):
+                continue
+            gains.append(cell["mean"] / other["mean"])
     return np.array(gains)
 
 
 def width_summary(gains: np.ndarray) -> dict[str, Any]:
-    """``{"share_cells_wider_stronger": mean(gains > 1), "median_wide_over_narrow": median(gains), "n_cells"}``."""
+    """``{"share_cells_wider_stronger": mean(gains > 1), "median_wide_over_narrow": median(gains), "n_cells"}``
+    (share 0 and median ``None`` when there is no cell)."""
+    if gains.size == 0:
+        return {"share_cells_wider_stronger": 0.0, "median_wide_over_narrow": None, "n_cells": 0}
     return {"share_cells_wider_stronger": float(np.mean(gains > 1)), "median_wide_over_narrow": float(np.median(gains)),
             "n_cells": int(gains.size)}
 
 
 def width_summaries_by_activation(
     cells: Mapping[str, Mapping[tuple, Mapping[str, Any]]], wide: int, narrow: int, activations: Sequence[str],
-    skip_radius: float | None = 21,
+    skip_radius: float | None = 21, signal_only: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """:func:`width_summary` of :func:`width_gains` restricted to the cells of each activation."""
     return {activation: width_summary(width_gains({t: {key: c for key, c in cells[t].items() if key[0] == activation}
-                                                   for t in TRAININGS}, wide, narrow, skip_radius))
+                                                   for t in TRAININGS}, wide, narrow, skip_radius, signal_only))
             for activation in activations}
 
 
@@ -609,27 +790,54 @@ def top_units(model: nn.Sequential, x: Tensor, layer: int = 1, n: int = 6) -> li
 
 
 def scale_agnostic_verdict(median_spread: float, share_one_verdict: float) -> str:
-    """Reproduced if median spread <= 0.15 and >= 90% of series keep one verdict; partly if spread <= 0.30."""
+    """The FIRST rule of "scale-agnostic" (kept beside the revised one): reproduced if median spread <= 0.15
+    and >= 90% of series keep one verdict; partly if spread <= 0.30."""
     if median_spread <= 0.15 and share_one_verdict >= 0.9:
         return "reproduced"
     return "partly reproduced" if median_spread <= 0.3 else "not reproduced"
 
 
-def larger_stronger_verdict(share_stronger: float, median_gain: float) -> str:
-    """Reproduced if the wider network wins >= 80% of cells with median gain > 5%; partly if it wins >= 50%."""
+def stability_verdict(n_signal: int, share_stable: float, min_series: int = 3) -> str:
+    """The revised rule of the stability claims (scale-agnostic, minimum distance).
+
+    Fewer than ``min_series`` series carrying a signal: not reproduced (no KA geometry to be stable).
+    Otherwise the share of signal series that stay well above 1 everywhere with relative spread <= 0.15:
+    >= 0.9 reproduced, >= 0.5 partly, else not reproduced.
+    """
+    if n_signal < min_series:
+        return "not reproduced"
+    return threshold_verdict(share_stable, 0.9, 0.5)
+
+
+def larger_stronger_first_verdict(share_stronger: float, median_gain: float) -> str:
+    """The FIRST rule of "larger networks are stronger" (all cells; kept beside the revised one): reproduced
+    if the wider network wins >= 80% of cells with median gain > 5%; partly if it wins >= 50%."""
     if share_stronger >= 0.8 and median_gain > 1.05:
         return "reproduced"
     return "partly reproduced" if share_stronger >= 0.5 else "not reproduced"
+
+
+def larger_stronger_verdict(share_stronger: float, median_gain: float | None, n_cells: int, min_cells: int = 3) -> str:
+    """The revised rule, on the cells with a signal at either width (:func:`width_gains` ``signal_only``):
+    fewer than ``min_cells`` such cells not reproduced; else the first rule's thresholds on them."""
+    if n_cells < min_cells or median_gain is None:
+        return "not reproduced"
+    return larger_stronger_first_verdict(share_stronger, median_gain)
 
 
 def claim_ratios_above_one(cells: Mapping[tuple, Mapping[str, Any]], training: str, activations: Sequence[str]) -> Claim:
     """The source: PR, KL and RR ratios stay "well above baseline" at every radius, for one training.
 
     Rule: the share of cells (:func:`metric_cells`) that are :func:`well_above_one` is >= 0.9 reproduced,
-    >= 0.5 partly, otherwise not reproduced (:func:`above_one_summary`).
+    >= 0.5 partly, otherwise not reproduced (:func:`above_one_summary`). The same rule per activation names
+    the regime (``verdict_<activation>``).
     """
     check_choice(training, "training", TRAININGS)
-    measured = above_one_summary(cells, activations)
+    summary = above_one_summary(cells, activations)
+    measured: dict[str, Any] = {"cells_well_above_1": summarize([float(well_above_one(c)) for c in cells.values()])}
+    measured.update(summary)
+    for activation in activations:
+        measured[f"verdict_{activation}"] = threshold_verdict(summary[f"{activation}_share_well_above_1"], 0.9, 0.5)
     return Claim(
         id=f"ratios-above-one-{training}",
         kind="source",
@@ -640,31 +848,74 @@ def claim_ratios_above_one(cells: Mapping[tuple, Mapping[str, Any]], training: s
         criterion="share of cells (activation, width, layer, k, radius, metric) with seed mean >= 1.1 and "
         "mean - std > 1: >= 0.9 reproduced, >= 0.5 partly, otherwise not reproduced",
         measured=measured,
-        verdict=threshold_verdict(measured["share_well_above_1"], 0.9, 0.5),
+        verdict=threshold_verdict(summary["share_well_above_1"], 0.9, 0.5),
         section=SECTION_SCALES,
     )
+
+
+def seed_reductions(
+    standard: Mapping[tuple, Mapping[str, Any]], augmented: Mapping[tuple, Mapping[str, Any]],
+    skip_radius: float | None = 21, signal_only: bool = True,
+) -> list[float]:
+    """Per seed, the median over cells of ``1 - ratio_aug / ratio_std`` (paired: same seed, same init).
+
+    With ``signal_only`` only the cells whose standard ratio is :func:`well_above_one` count (a ratio
+    below 1 has no KA signature to lower). Seeds are the positions of the cells' ``values``.
+
+    Returns:
+        One median per seed (empty when no cell counts).
+    """
+    keys = [key for key, cell in standard.items()
+            if (skip_radius is None or key[4] != skip_radius) and (not signal_only or well_above_one(cell))]
+    if not keys:
+        return []
+    n_seeds = min(min(len(standard[k]["values"]), len(augmented[k]["values"])) for k in keys)
+    return [float(np.median([1 - augmented[k]["values"][i] / standard[k]["values"][i] for k in keys]))
+            for i in range(n_seeds)]
 
 
 def claim_augmentation_lowers(
     standard: Mapping[tuple, Mapping[str, Any]], augmented: Mapping[tuple, Mapping[str, Any]],
     activations: Sequence[str], skip_radius: float | None = 21,
 ) -> Claim:
-    """The source: augmented models show "approximately 30% lower ratios".
+    """The source: augmented models show "approximately 30% lower ratios" (of ratios well above baseline).
 
-    Rule: the median over cells of ``1 - ratio_aug / ratio_std`` (:func:`augmentation_reductions`) in
-    [0.20, 0.45] reproduced, in (0.05, 0.70) partly, otherwise not reproduced.
+    Revised rule (:func:`seed_reductions`): per seed the median over the cells whose standard ratio is well
+    above 1 of ``1 - ratio_aug / ratio_std``; the mean over seeds in [0.20, 0.45] reproduced, in (0.05, 0.70)
+    partly, otherwise (or with no such cell) not reproduced. The first rule (median over all cells of the
+    seed means, same bands) is kept beside it as ``first_rule_verdict``.
     """
-    measured = reduction_summary(augmentation_reductions(standard, augmented, skip_radius), activations)
+    per_seed = seed_reductions(standard, augmented, skip_radius)
+    first = reduction_summary(augmentation_reductions(standard, augmented, skip_radius), activations)
+    first_verdict = band_verdict(first["median_reduction"], reproduced=(0.2, 0.45), partly=(0.05, 0.7),
+                                 partly_closed=False)
+    n_signal = sum(1 for key, c in standard.items()
+                   if (skip_radius is None or key[4] != skip_radius) and well_above_one(c))
+    if per_seed:
+        deciding = summarize(per_seed)
+        verdict = band_verdict(deciding["mean"], reproduced=(0.2, 0.45), partly=(0.05, 0.7), partly_closed=False)
+    else:
+        deciding = {"mean": 0.0, "std": 0.0, "n": 0, "values": []}
+        verdict = "not reproduced"
+    measured: dict[str, Any] = {"reduction_signal_cells": deciding, "n_signal_cells": n_signal,
+                                "first_rule_verdict": first_verdict}
+    for activation in activations:
+        sub = {key: c for key, c in standard.items() if key[0] == activation}
+        values = seed_reductions(sub, augmented, skip_radius)
+        measured[f"reduction_signal_cells_{activation}"] = summarize(values) if values else "no signal cell"
+    measured.update(first)
     return Claim(
         id="augmentation-lowers-ratios",
         kind="source",
-        claim="Spatial augmentation lowers the trained/random ratios by about 30% (criterion: median over cells of "
-        "1 - aug/std in [0.20, 0.45] reproduced; in (0.05, 0.20) or (0.45, 0.70) partly; otherwise not)",
+        claim="Spatial augmentation lowers the trained/random ratios by about 30% (criterion: on the cells whose "
+        "standard ratio is well above 1, mean over seeds of the median 1 - aug/std in [0.20, 0.45] reproduced; in "
+        "(0.05, 0.70) partly; otherwise not)",
         source_value="about 30% lower (secondary source: 30-40%)",
-        criterion="median over cells of 1 - ratio_aug / ratio_std in [0.20, 0.45] reproduced; in (0.05, 0.20) or "
-        "(0.45, 0.70) partly; otherwise not reproduced",
+        criterion="cells whose standard ratio is well above 1; per seed the median over them of 1 - ratio_aug / "
+        "ratio_std; its mean over seeds in [0.20, 0.45] reproduced, in (0.05, 0.70) partly; otherwise (or no such "
+        "cell) not reproduced",
         measured=measured,
-        verdict=band_verdict(measured["median_reduction"], reproduced=(0.2, 0.45), partly=(0.05, 0.7), partly_closed=False),
+        verdict=verdict,
         section=SECTION_SCALES,
     )
 
@@ -675,21 +926,34 @@ def claim_scale_agnostic(
 ) -> Claim:
     """The source: the signature is "scale-agnostic" across ball radii 7 to 28 px.
 
-    Rule (:func:`scale_spread`, :func:`scale_agnostic_verdict`): median relative spread across radii <= 0.15
-    and >= 90% of series keeping one verdict reproduced; median spread <= 0.30 partly; otherwise not.
+    Revised rule (:func:`scale_spread`, :func:`stability_verdict`): only series (reading, training,
+    activation, layer, metric) with a signal count (well above 1 at one radius at least); the share of them
+    that are well above 1 at every radius with relative spread <= 0.15: >= 0.9 reproduced, >= 0.5 partly,
+    otherwise (or fewer than 3 signal series) not reproduced. The first rule (all series, median spread
+    <= 0.15 and >= 90% keeping one verdict) is kept beside it as ``first_rule_verdict``.
     """
-    measured = scale_spread(ratios, width, radii, activations, readings=readings, k=k)
+    spread = scale_spread(ratios, width, radii, activations, readings=readings, k=k)
+    measured: dict[str, Any] = {
+        "signal_series_stable": spread["signal_series_stable"],
+        "n_signal_series": spread["n_signal_series"],
+        "n_series": spread["n_series"],
+        "signal_series": spread["signal_series"],
+        "unstable_signal_series": spread["unstable_signal_series"],
+        "first_rule_verdict": scale_agnostic_verdict(spread["median_relative_spread"], spread["share_series_one_verdict"]),
+        "median_relative_spread": spread["median_relative_spread"],
+        "share_series_one_verdict": spread["share_series_one_verdict"],
+    }
     return Claim(
         id="scale-agnostic",
         kind="source",
-        claim="The KAG signature is scale-agnostic: ratios change little between radii 7, 14, 21, 28 px "
-        "(criterion: median (max-min)/mean across radii <= 0.15 and >= 90% of series keep one verdict at every "
-        "radius; spread <= 0.30 partly)",
+        claim="The KAG signature is scale-agnostic: ratios that are well above 1 stay so, and change little, between "
+        "radii 7, 14, 21, 28 px (criterion: share of signal series well above 1 at every radius with (max-min)/mean "
+        "<= 0.15; >= 0.9 reproduced, >= 0.5 partly; < 3 signal series not reproduced)",
         source_value="same qualitative pattern at every radius 7-28 px",
-        criterion="median over series of (max - min) / mean of the seed means across radii <= 0.15 and >= 90% of "
-        "series keeping one verdict at every radius reproduced; median spread <= 0.30 partly; otherwise not",
+        criterion="series well above 1 at some radius count; share of them well above 1 at every radius with "
+        "(max - min) / mean <= 0.15: >= 0.9 reproduced, >= 0.5 partly; otherwise or < 3 such series not reproduced",
         measured=measured,
-        verdict=scale_agnostic_verdict(measured["median_relative_spread"], measured["share_series_one_verdict"]),
+        verdict=stability_verdict(spread["n_signal_series"], spread["signal_series_stable"]["mean"]),
         section=SECTION_CENTRES,
     )
 
@@ -717,25 +981,76 @@ def claim_zero_rows(zero_rows_records: Iterable[Mapping[str, Any]], activations:
 
 
 def claim_larger_stronger(
-    cells: Mapping[str, Mapping[tuple, Mapping[str, Any]]], wide: int, narrow: int, skip_radius: float | None = 21
+    cells: Mapping[str, Mapping[tuple, Mapping[str, Any]]], wide: int, narrow: int, skip_radius: float | None = 21,
+    activations: Sequence[str] = ("relu", "gelu"),
 ) -> Claim:
     """The source: "larger networks demonstrat[e] stronger geometric signatures".
 
-    Rule (:func:`width_gains`, :func:`larger_stronger_verdict`): the wider network's ratio is larger in
-    >= 80% of cells with a median gain above 5% reproduced; in >= 50% of cells partly; otherwise not.
+    Revised rule (:func:`width_gains` with ``signal_only``, :func:`larger_stronger_verdict`): only cells
+    where either width's ratio is well above 1 count; the wider network's ratio is larger in >= 80% of them
+    with a median gain above 5% reproduced; in >= 50% partly; otherwise (or < 3 such cells) not. The first
+    rule (all cells) is kept beside it as ``first_rule_verdict``.
     """
-    measured = width_summary(width_gains(cells, wide, narrow, skip_radius))
+    gains = width_gains(cells, wide, narrow, skip_radius, signal_only=True)
+    summary = width_summary(gains)
+    first = width_summary(width_gains(cells, wide, narrow, skip_radius))
+    deciding = summarize((gains > 1).astype(float)) if gains.size else {"mean": 0.0, "std": 0.0, "n": 0, "values": []}
+    measured: dict[str, Any] = {
+        "signal_cells_wider_stronger": deciding,
+        "median_wide_over_narrow_signal_cells": summary["median_wide_over_narrow"],
+        "n_signal_cells": summary["n_cells"],
+    }
+    for activation, by in width_summaries_by_activation(cells, wide, narrow, activations, skip_radius,
+                                                        signal_only=True).items():
+        measured[f"{activation}_signal_cells_wider_stronger"] = by["share_cells_wider_stronger"]
+        measured[f"{activation}_n_signal_cells"] = by["n_cells"]
+    measured.update({"first_rule_verdict": larger_stronger_first_verdict(first["share_cells_wider_stronger"],
+                                                                         first["median_wide_over_narrow"]),
+                     "share_cells_wider_stronger": first["share_cells_wider_stronger"],
+                     "median_wide_over_narrow": first["median_wide_over_narrow"], "n_cells": first["n_cells"]})
     return Claim(
         id="larger-stronger",
         kind="source",
-        claim=f"Larger networks show stronger KAG signatures (criterion: share of cells where h={wide} beats "
-        f"h={narrow} >= 0.8 with median gain > 5% reproduced; >= 0.5 partly)",
+        claim=f"Larger networks show stronger KAG signatures (criterion: of the cells with a ratio well above 1 at "
+        f"either width, share where h={wide} beats h={narrow} >= 0.8 with median gain > 5% reproduced; >= 0.5 partly)",
         source_value="larger networks stronger",
-        criterion=f"share of cells where the ratio at h={wide} exceeds the one at h={narrow} >= 0.8 with median gain "
-        "> 1.05 reproduced; share >= 0.5 partly; otherwise not reproduced",
+        criterion=f"cells with a ratio well above 1 at h={wide} or h={narrow}: share where h={wide} is larger >= 0.8 "
+        "with median gain > 1.05 reproduced; share >= 0.5 partly; otherwise or < 3 such cells not reproduced",
         measured=measured,
-        verdict=larger_stronger_verdict(measured["share_cells_wider_stronger"], measured["median_wide_over_narrow"]),
+        verdict=larger_stronger_verdict(summary["share_cells_wider_stronger"], summary["median_wide_over_narrow"],
+                                        summary["n_cells"]),
         section=SECTION_WIDTH,
+    )
+
+
+def claim_min_distance_stable(records: Iterable[Mapping[str, Any]]) -> Claim:
+    """The source's third figure: ratios stay stable across minimum-distance constraints while the number
+    of valid pairs falls.
+
+    Rule (:func:`min_distance_stability`, :func:`stability_verdict`): series (training, activation, layer,
+    metric) well above 1 at one distance at least count; the share of them well above 1 at every distance
+    with relative spread <= 0.15: >= 0.9 reproduced, >= 0.5 partly, otherwise (or < 3 such series) not.
+    """
+    out = min_distance_stability(records)
+    pairs = out["valid_pairs"]
+    first, last = min(pairs), max(pairs)
+    measured = {"signal_series_stable": out["signal_series_stable"], "n_signal_series": out["n_signal_series"],
+                "n_series": out["n_series"], "signal_series": out["signal_series"],
+                "unstable_signal_series": out["unstable_signal_series"],
+                "median_relative_spread": out["median_relative_spread"],
+                f"valid_pairs_d{first}": pairs[first], f"valid_pairs_d{last}": pairs[last]}
+    return Claim(
+        id="min-distance-stable",
+        kind="source",
+        claim="Ratios stay stable across minimum-distance constraints between a minor's pixels while the number of "
+        "valid pairs falls (criterion: share of signal series well above 1 at every distance with (max-min)/mean "
+        "<= 0.15; >= 0.9 reproduced, >= 0.5 partly; < 3 signal series not reproduced)",
+        source_value="stable ratios as valid pairs decrease",
+        criterion="series well above 1 at some distance count; share of them well above 1 at every distance with "
+        "(max - min) / mean <= 0.15: >= 0.9 reproduced, >= 0.5 partly; otherwise or < 3 such series not reproduced",
+        measured=measured,
+        verdict=stability_verdict(out["n_signal_series"], out["signal_series_stable"]["mean"]),
+        section=SECTION_MIN_DISTANCE,
     )
 
 
@@ -986,4 +1301,36 @@ def plot_width_gains(gains: np.ndarray, wide: int, narrow: int) -> Figure:
     ax.set_xlabel(f"ratio at h = {wide} / ratio at h = {narrow}")
     ax.set_ylabel("cells")
     ax.set_title("does width strengthen the signature?")
+    return fig
+
+
+def plot_min_distance(records: Iterable[Mapping[str, Any]], activations: Sequence[str], n_seeds: int) -> Figure:
+    """Ratios against the minimum pixel distance (rows = layers 1 and 2, columns PR, KL, RR) and the number
+    of valid pixel pairs (last column, log scale); mean ± std over seeds, augmented dashed."""
+    records = list(records)
+    fig, axes = plt.subplots(2, 4, figsize=(10, 5.4))
+    for row, layer in zip(axes, (1, 2)):
+        for ax, metric in zip(row, METRICS):
+            for i, activation in enumerate(activations):
+                for training in TRAININGS:
+                    stats = group_summaries(select(records, activation=activation, layer=layer, training=training),
+                                            ("min_distance",), metric)
+                    xs = sorted(stats)
+                    ax.errorbar([x[0] for x in xs], [stats[x]["mean"] for x in xs], yerr=[stats[x]["std"] for x in xs],
+                                color=color(2 * i + (training == "augmented")), ls="--" if training == "augmented" else "-",
+                                marker="o", ms=3, capsize=2, label=f"{activation} {training}")
+            ax.axhline(1, color="black", lw=0.8, ls=":")
+            ax.set_title(f"{metric.upper()}, layer {layer}", fontsize=9)
+            ax.set_ylabel(f"{metric.upper()} trained / random", fontsize=8)
+            if layer == 2:
+                ax.set_xlabel("min. pixel distance")
+    pairs = dict(sorted({r["min_distance"]: r["n_pairs"] for r in records}.items()))
+    axes[0, 3].plot(list(pairs), list(pairs.values()), color="black", marker="o", ms=3)
+    axes[0, 3].set_yscale("log")
+    axes[0, 3].set_title("valid pixel pairs", fontsize=9)
+    axes[0, 3].set_xlabel("min. pixel distance")
+    axes[1, 3].axis("off")
+    axes[1, 3].legend(*axes[0, 0].get_legend_handles_labels(), loc="center", fontsize=8)
+    fig.suptitle(f"k = 2, all pixels, mean ± std over {n_seeds} seeds")
+    fig.tight_layout()
     return fig

@@ -1,0 +1,208 @@
+"""The metrics files as the site reads them, and the pages and tables built from them.
+
+Moved here from ``mlpgeo.report`` (the package records metrics; only the site renders them):
+:func:`load_metrics`, :func:`heading_anchor`, :func:`notebook_timing`, :func:`run_time`,
+:func:`verdict_totals`, :func:`md_cell`, :func:`scorecard_markdown`.
+
+Claims in a metrics file carry ``id, kind, claim, source_value, criterion, measured, verdict, section``.
+Files written before ``kind`` and ``criterion`` existed are read too: the site shows what is there.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mlpgeo.report import VERDICTS, ClaimTable
+
+REPORT_KEYS = ("report", "source", "scale", "seeds", "runtime_s", "metrics", "claims")
+CLAIM_KEYS = ("id", "claim", "source_value", "measured", "verdict", "section")
+"""The claim keys every metrics file has; ``kind`` and ``criterion`` are used when present."""
+
+
+def load_metrics(folder: Path) -> list[dict[str, Any]]:
+    """Read and check every ``*.json`` metrics file in ``folder``, sorted by report name.
+
+    Raises:
+        ValueError: a file that is not valid JSON, lacks a required key, or holds a claim without
+            :data:`CLAIM_KEYS` or with an unknown verdict (names the file and the claim).
+    """
+    reports = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not valid JSON ({error}); rerun its report.") from error
+        missing = set(REPORT_KEYS) - set(data)
+        if missing:
+            raise ValueError(f"{path} lacks {sorted(missing)}; rerun its report.")
+        for claim in data["claims"]:
+            lacking = set(CLAIM_KEYS) - set(claim)
+            if lacking or claim["verdict"] not in VERDICTS:
+                problem = f"lacks {sorted(lacking)}" if lacking else f"has the unknown verdict {claim['verdict']!r}"
+                raise ValueError(f"{path}: claim {claim.get('id')!r} {problem}; rerun its report.")
+        reports.append(data)
+    return reports
+
+
+def heading_anchor(heading: str) -> str:
+    """The HTML id the site gives a report heading (mkdocs-jupyter's rule).
+
+    ASCII-folded, characters other than letters, digits, ``_``, ``-`` and spaces dropped, lower-cased,
+    runs of spaces and hyphens turned into one hyphen: ``"3. Wide vs deep (2-D)"`` -> ``"3-wide-vs-deep-2-d"``.
+    """
+    text = unicodedata.normalize("NFKD", heading).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def notebook_timing(notebook: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How long an executed notebook took, from the per-cell timing that nbclient (nbmake) records.
+
+    Args:
+        notebook: the executed notebook as parsed JSON (``{"cells": [...], ...}``).
+
+    Returns:
+        ``{"seconds": s, "finished": iso}``: wall-clock time from the first code cell's start
+        (``iopub.status.busy``) to the last code cell's reply (``shell.execute_reply``), and that last
+        time stamp (UTC, ISO 8601); ``None`` if the notebook carries no timing (not executed).
+    """
+    stamps = [c.get("metadata", {}).get("execution", {}) for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
+    stamps = [t for t in stamps if "iopub.status.busy" in t and "shell.execute_reply" in t]
+    if not stamps:
+        return None
+    start = datetime.fromisoformat(stamps[0]["iopub.status.busy"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(stamps[-1]["shell.execute_reply"].replace("Z", "+00:00"))
+    return {"seconds": round((end - start).total_seconds(), 1), "finished": stamps[-1]["shell.execute_reply"]}
+
+
+def run_time(report: Mapping[str, Any]) -> float:
+    """A report's run time in seconds: the notebook's execution time if known (``report["execution"]``,
+    see :func:`notebook_timing`), else the time its recorder measured (``runtime_s``)."""
+    execution = report.get("execution") or {}
+    return float(execution.get("seconds", report["runtime_s"]))
+
+
+def verdict_totals(reports: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many claims of all reports carry each verdict (every verdict listed, zeros included)."""
+    totals = {verdict: 0 for verdict in VERDICTS}
+    for report in reports:
+        for claim in report["claims"]:
+            totals[claim["verdict"]] += 1
+    return totals
+
+
+def md_cell(text: str) -> str:
+    """Escape text for a Markdown table cell."""
+    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+
+
+badge = ClaimTable.verdict_cell
+"""A verdict as a coloured badge (``.verdict`` in docs/stylesheets/mlpgeo.css)."""
+
+
+def stacked_table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
+    """An HTML table whose cells carry their column's name (``data-label``): on narrow screens the CSS
+    shows each row as a card of labelled cells instead of scrolling sideways. Cells are HTML."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td data-label="{html.escape(h)}">{cell}</td>' for h, cell in zip(headers, row, strict=True)) + "</tr>"
+        for row in rows
+    )
+    classes = " ".join(["mlpgeo-stack", *cls.split()])
+    return f'<table class="{classes}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str, str],
+                       sources: Mapping[str, str] | None = None) -> str:
+    """The scorecard page: totals per verdict, a row per report (its source document and verdict counts),
+    the claims of each report (claim, verdict, deciding number, rule, link to the evidence; the table of
+    :class:`mlpgeo.report.ClaimTable`), and the run times.
+
+    Args:
+        reports: metrics files as loaded by :func:`load_metrics`, each optionally with an ``"execution"``
+            entry from :func:`notebook_timing` (the site build adds it from the executed notebooks).
+        titles: report name -> page title, in the order the reports are listed (others follow by name).
+        sources: report name -> the source document's full name (default: the metrics file's ``source``).
+
+    Returns:
+        Markdown for ``scorecard.md``; links point to ``../reports/<name>/`` and its sections.
+    """
+    sources = sources or {}
+    order = {name: i for i, name in enumerate(titles)}
+    reports = sorted(reports, key=lambda r: (order.get(r["report"], len(order)), r["report"]))
+    totals = verdict_totals(reports)
+    n_claims = sum(totals.values())
+
+    def title(name: str) -> str:
+        return html.escape(titles.get(name, name))
+
+    lines = [
+        "---",
+        "hide:",
+        "  - navigation",
+        "  - toc",
+        "---",
+        "# Scorecard",
+        "",
+        "Every claim of the five source documents, with our measurement and verdict. This page is "
+        "generated from the reports' metrics files at build time; it cannot disagree with them. "
+        "Each claim links to the section of its report that shows the evidence; the number shown is the "
+        "one the verdict rests on (mean ± standard deviation over seeds, and n), the others are folded.",
+        "",
+        "| Verdict | Claims |",
+        "|---|---:|",
+    ]
+    lines += [f"| {badge(v)} | {count} |" for v, count in totals.items()]
+    lines += [f"| **all** | **{n_claims}** |", "", "## By report", ""]
+    rows = []
+    for report in reports:
+        name = report["report"]
+        counts = verdict_totals([report])
+        rows.append([
+            f'<a href="../reports/{name}/">{title(name)}</a>',
+            html.escape(sources.get(name) or str(report["source"])),
+            " ".join(f"{badge(v)}&nbsp;{n}" for v, n in counts.items() if n) or "none",
+            str(len(report["claims"])),
+        ])
+    lines += [stacked_table(["Report", "Source document", "Verdicts", "Claims"], rows, "mlpgeo-by-report"), ""]
+    lines += ["## Claims", ""]
+    for report in reports:
+        name = report["report"]
+        rows = []
+        for claim in report["claims"]:
+            section = str(claim["section"]).strip()
+            rows.append([
+                ClaimTable.claim_cell(claim), badge(claim["verdict"]), ClaimTable.measured_cell(claim["measured"]),
+                html.escape(str(claim.get("criterion") or "")) or "<small>(not recorded)</small>",
+                ClaimTable.evidence_cell(section, f"../reports/{name}/#{heading_anchor(section)}"),
+            ])
+        lines += [f'### <a href="../reports/{name}/">{title(name)}</a>', "",
+                  stacked_table(list(ClaimTable.HEADERS), rows, "mlpgeo-claims"), ""]
+    lines += ["## Run time of the last build", "",
+              "Wall-clock time of executing every cell of each report once, at the scale shown, on a machine "
+              "that may be shared with other jobs (expect spread between builds).", ""]
+    rows = []
+    for report in reports:
+        machine_info = report.get("machine", {})
+        described = (
+            f"{machine_info.get('cpus', '?')} CPUs ({machine_info.get('torch_threads', '?')} torch threads), "
+            f"{machine_info.get('platform', '?')}, Python {machine_info.get('python', '?')}, "
+            f"torch {machine_info.get('torch', '?')}"
+            + (f", GPU {machine_info['cuda']}" if machine_info.get("cuda") else "")
+        )
+        finished = (report.get("execution") or {}).get("finished", "")
+        finished = finished[:19].replace("T", " ") if finished else "not recorded"
+        rows.append([
+            f'<a href="../reports/{report["report"]}/">{title(report["report"])}</a>',
+            html.escape(str(report["scale"])), ", ".join(map(str, report["seeds"])),
+            f"{run_time(report):.0f} s", finished, html.escape(described),
+        ])
+    lines += [stacked_table(["Report", "Scale", "Seeds", "Run time", "Finished (UTC)", "Machine"], rows, "mlpgeo-runs")]
+    return "\n".join(lines) + "\n"
