@@ -23,14 +23,9 @@ Needs a built site (``make site``) with the reports' network files in ``site/met
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import math
 import os
-import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,15 +38,6 @@ from mlpgeo.regions import count_regions_plane, linear_regions_2d
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("MLPGEO_SITE_DIR") or ROOT / "site")
 SHOTS = Path(os.environ.get("MLPGEO_SCREENSHOTS") or ROOT / "build" / "screenshots")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 BOX = [-1.2, 1.2, -1.2, 1.2]
 
 
@@ -176,33 +162,10 @@ def reference(layers: list[dict], box: list[float]) -> dict:
 # ----------------------------------------------------------------------------------------------------------
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    if not (SITE / "playground" / "index.html").exists():
-        pytest.fail(f"{SITE} holds no playground page: run `make site` (or `make test`, which builds it) first.")
-    handler = functools.partial(QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("google-chrome")
-    if not executable or not Path(executable).exists():
-        pytest.fail("Chromium is missing: `make browser` installs Debian's chromium package (or set CHROMIUM).")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_playground(browser, url: str, **context_args):

@@ -24,13 +24,9 @@ and every API object links to its source lines.
 from __future__ import annotations
 
 import functools
-import http.server
 import json
 import os
 import re
-import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -39,15 +35,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("MLPGEO_SITE_DIR") or ROOT / "site")
 SHOTS = Path(os.environ.get("MLPGEO_SCREENSHOTS") or ROOT / "build" / "screenshots")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 WIDTHS = (1400, 390)
 HEIGHT = 900
 MAX_PAGE_BYTES = 2 * 1024 * 1024
@@ -141,33 +128,10 @@ def shot_name(path: str, width: int, scheme: str) -> str:
     return f"{path.strip('/').replace('/', '_') or 'home'}-{width}-{scheme}.png"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    if not (SITE / "index.html").exists():
-        pytest.fail(f"{SITE} holds no built site: run `make site` (or `make site-only`) first.")
-    handler = functools.partial(QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-        pass
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("google-chrome")
-    if not executable or not Path(executable).exists():
-        pytest.fail("Chromium is missing: `make browser` installs Debian's chromium package (or set CHROMIUM).")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Visit:

@@ -977,7 +977,8 @@ def lora_finetune(
 
     Args:
         pre: the pre-trained network (:func:`lora_pretrain`).
-        x_old, y_old: its training data.
+        x_old: its training inputs ``(n, 2)``.
+        y_old: its training labels ``(n,)``.
         angle: rotation of the new task, degrees.
         method: ``"full"`` (every parameter) or an int LoRA rank (every Linear layer adapted).
         seed: seed of the LoRA ``A`` factors.
@@ -1327,7 +1328,8 @@ def collision_curve(model: nn.Sequential, x: Tensor, n_random: int, neighbours: 
     Args:
         model: an MLP; codes from :func:`mlpgeo.patterns.codes` (``layers``: 1-based hidden layers, default all).
         x: ``(n, d)`` inputs.
-        n_random, neighbours: pairs drawn (see above).
+        n_random: random pairs of rows drawn.
+        neighbours: nearest rows paired with each row (so that small angles are covered).
         bins: angle bins (quantiles of the pairs' angles).
         generator: the random source of the random pairs.
 
