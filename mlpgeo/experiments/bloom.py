@@ -24,7 +24,7 @@ import torch
 from matplotlib.axes import Axes
 from torch import Tensor, nn
 
-from mlpgeo import bloom
+from mlpgeo import batched, bloom
 from mlpgeo.models import hidden_layers, mlp, seeded, train
 from mlpgeo.plotting import color
 from mlpgeo.report import Claim, Table, summarize, threshold_verdict
@@ -36,6 +36,7 @@ SECTIONS = {
     "weights": "3. The weights of W_in",
     "mechanism": "4. The mechanism: hashes, union and read-out",
     "scaling": "5. Scaling with width and vocabulary",
+    "search": "6. A wider search: optimiser, learning rate, schedule, length and initial scale",
 }
 """The report's section headings (a claim's ``section`` names the one that shows its evidence)."""
 
@@ -98,13 +99,17 @@ def train_task_network(
     """Train a ``V -> m -> V`` ReLU network on a fixed seeded sample of the k-of-V task.
 
     Args:
-        vocab, width, k: the task ``(V, m, k)``.
+        vocab: the task's vocabulary size ``V``.
+        width: the hidden width ``m``.
+        k: the number of items per set.
         loss: ``"cross_entropy"`` (against ``y = x / k``), ``"softmax_mse"`` or ``"mse"`` (linear read-out).
         optimizer: ``"adam"`` or ``"sgd"`` (with ``momentum``).
         bias: whether both layers have biases.
         seed: seeds the initialisation and the batch order; the sample is drawn with
             ``TRAIN_SEED_OFFSET + seed``.
-        n_train, epochs, batch_size: the sample size and the schedule.
+        n_train: the training sample size.
+        epochs: passes over the sample.
+        batch_size: the mini-batch size.
         lr: learning rate; ``None`` uses :func:`default_lr`.
         device: where to train (default: :func:`mlpgeo.config.device`, i.e. ``MLPGEO_DEVICE``).
 
@@ -326,7 +331,9 @@ def linear_readout_study(vocab: int, width: int, k: int, seeds: Sequence[int], x
     """:func:`mse_readout_run` per seed, against the bound, beside the softmax networks' distribution MSE.
 
     Args:
-        vocab, width, k: the task.
+        vocab: the task's vocabulary size ``V``.
+        width: the hidden width ``m``.
+        k: the number of items per set.
         seeds: one MSE-trained network per seed.
         x_test: ``(n, V)`` test inputs.
         softmax_models: the reference networks (softmax output), one per seed.
@@ -421,6 +428,31 @@ def claim_bimodal_weights(modes: Sequence[bloom.WeightModes], grid_share_bimodal
 # --------------------------------------------------------------------------------------------------
 
 
+MECHANISM_QUANTITIES: dict[str, Callable[[bloom.BloomAnalysis, bloom.UnionReadout, bloom.BloomComparison], Any]] = {
+    "mean hash size |H(t)|": lambda a, r, v: a.mean_hash_size,
+    "h* = (m/k) ln 2": lambda a, r, v: a.h_star,
+    "R2 of units: union [s_j = 0]": lambda a, r, v: a.r2_union,
+    "R2 of units: count s_j": lambda a, r, v: a.r2_count,
+    "clipped pre-activations": lambda a, r, v: a.clipping,
+    "top-k accuracy: network": lambda a, r, v: a.network_accuracy,
+    "top-k accuracy: Bloom with its hashes": lambda a, r, v: a.extracted_bloom_accuracy,
+    "top-k accuracy: optimal Bloom": lambda a, r, v: a.optimal_bloom_accuracy,
+    "optimal Bloom h": lambda a, r, v: a.optimal_bloom_h,
+    "false-positive rate: network": lambda a, r, v: a.network_fpr,
+    "false-positive rate: Bloom with its hashes": lambda a, r, v: a.extracted_bloom_fpr,
+    "false-positive rate: optimal Bloom": lambda a, r, v: a.optimal_bloom_fpr,
+    "false-positive rate: Bloom's formula": lambda a, r, v: a.optimal_bloom_fpr_formula,
+    "logits from the union: R2": lambda a, r, v: r.r2,
+    "logits from the union: accuracy": lambda a, r, v: r.accuracy,
+    "logits from the counts: R2": lambda a, r, v: r.r2_count,
+    "logits from the counts: accuracy": lambda a, r, v: r.accuracy_count,
+    "same top-k as the hand-built network": lambda a, r, v: v.agreement,
+    "network's top-k tokens that are Bloom members": lambda a, r, v: v.member_overlap,
+    "logit correlation with the hand-built network": lambda a, r, v: v.logit_corr,
+    }
+"""The rows of :meth:`MechanismStudy.table`: name -> ``f(analysis, union_readout, comparison)``."""
+
+
 @dataclass
 class MechanismStudy:
     """The Bloom reading of the representative networks, one entry per seed (:func:`mechanism_study`).
@@ -446,30 +478,8 @@ class MechanismStudy:
         """One column per seed, one row per quantity: hashes and units, accuracies, false-positive rates,
         read-outs, agreement with the hand-built network."""
         columns = [f"seed {seed}" for seed in self.seeds]
-        quantities: dict[str, Callable[[bloom.BloomAnalysis, bloom.UnionReadout, bloom.BloomComparison], Any]] = {
-            "mean hash size |H(t)|": lambda a, r, v: a.mean_hash_size,
-            "h* = (m/k) ln 2": lambda a, r, v: a.h_star,
-            "R2 of units: union [s_j = 0]": lambda a, r, v: a.r2_union,
-            "R2 of units: count s_j": lambda a, r, v: a.r2_count,
-            "clipped pre-activations": lambda a, r, v: a.clipping,
-            "top-k accuracy: network": lambda a, r, v: a.network_accuracy,
-            "top-k accuracy: Bloom with its hashes": lambda a, r, v: a.extracted_bloom_accuracy,
-            "top-k accuracy: optimal Bloom": lambda a, r, v: a.optimal_bloom_accuracy,
-            "optimal Bloom h": lambda a, r, v: a.optimal_bloom_h,
-            "false-positive rate: network": lambda a, r, v: a.network_fpr,
-            "false-positive rate: Bloom with its hashes": lambda a, r, v: a.extracted_bloom_fpr,
-            "false-positive rate: optimal Bloom": lambda a, r, v: a.optimal_bloom_fpr,
-            "false-positive rate: Bloom's formula": lambda a, r, v: a.optimal_bloom_fpr_formula,
-            "logits from the union: R2": lambda a, r, v: r.r2,
-            "logits from the union: accuracy": lambda a, r, v: r.accuracy,
-            "logits from the counts: R2": lambda a, r, v: r.r2_count,
-            "logits from the counts: accuracy": lambda a, r, v: r.accuracy_count,
-            "same top-k as the hand-built network": lambda a, r, v: v.agreement,
-            "network's top-k tokens that are Bloom members": lambda a, r, v: v.member_overlap,
-            "logit correlation with the hand-built network": lambda a, r, v: v.logit_corr,
-        }
         rows = {name: {column: get(a, r, v) for column, a, r, v in zip(columns, self.analyses, self.readouts, self.versus)}
-                for name, get in quantities.items()}
+                for name, get in MECHANISM_QUANTITIES.items()}
         return Table(rows, index="quantity", only_formatted=False)
 
 
@@ -627,6 +637,13 @@ def learned_error(vocab: int, width: int, k: int, seed: int, x_test: Tensor, **t
     return 1 - bloom.topk_accuracy(train_task_network(vocab, width, k, seed=seed, **train_kwargs)[0], x_test, k)
 
 
+def learned_run(vocab: int, width: int, k: int, seed: int, x_test: Tensor, **train_kwargs: Any) -> dict[str, float]:
+    """The network of width ``width`` trained with ``seed``, on ``x_test``: ``error`` (``1 -`` exact top-k
+    accuracy) and ``loss`` (the MSE of its softmax output against ``x / k``: the post's "MSE" as we read it)."""
+    model = train_task_network(vocab, width, k, seed=seed, **train_kwargs)[0]
+    return {"error": 1 - bloom.topk_accuracy(model, x_test, k), "loss": bloom.output_mse(model, x_test, k, softmax=True)}
+
+
 def baseline_errors(vocab: int, width: int, k: int, seed: int, x_test: Tensor) -> dict[str, float]:
     """The two random baselines of width ``width`` drawn with ``seed``, on ``x_test``.
 
@@ -655,13 +672,16 @@ def scaling_errors(vocab: int, k: int, widths: Sequence[int], seeds: Sequence[in
         train_kwargs: passed to :func:`train_task_network` (``loss``, ``optimizer``, ``epochs``, ...).
 
     Returns:
-        ``{"learned_widths", "learned" (seeds x widths), "widths", "superposition" (seeds x widths),
+        ``{"learned_widths", "learned" (seeds x widths), "learned_loss" (seeds x widths: the softmax output's
+        MSE, :func:`learned_run`), "widths", "superposition" (seeds x widths),
         "superposition_interference" (seeds x widths), "bloom" (seeds x widths)}`` as nested lists.
     """
     learned_widths = list(learned_widths or widths)
-    learned = [[learned_error(vocab, m, k, seed, x_test, **train_kwargs) for m in learned_widths] for seed in seeds]
+    runs = [[learned_run(vocab, m, k, seed, x_test, **train_kwargs) for m in learned_widths] for seed in seeds]
+    learned = [[run["error"] for run in row] for row in runs]
     baselines = [[baseline_errors(vocab, m, k, seed, x_test) for m in widths] for seed in seeds]
-    return {"learned_widths": learned_widths, "learned": learned, "widths": list(widths),
+    return {"learned_widths": learned_widths, "learned": learned, "learned_loss": [[run["loss"] for run in row] for row in runs],
+            "widths": list(widths),
             **{name: [[run[name] for run in row] for row in baselines]
                for name in ("superposition", "superposition_interference", "bloom")}}
 
@@ -732,11 +752,46 @@ def scaling_verdict(learned_better: str, jl_better: str) -> str:
     return threshold_verdict(int(learned_better == "exponential") + int(jl_better == "power"), 2, 1)
 
 
+def loss_law_shares(curves: dict[str, Any]) -> dict[str, Any]:
+    """Per seed, which law fits each loss curve better: the trained network's softmax-output MSE
+    (``learned_loss``) and the JL baseline's MSE of its scores (``superposition_interference``), each over all its
+    widths (:func:`mlpgeo.bloom.compare_fits`).
+
+    Returns:
+        ``learned_power_over_exp`` and ``jl_power_over_exp``: per-seed log-RMSE of the power fit over the
+        exponential fit's (> 1: the exponential fits better); ``learned_exponential`` and ``jl_power``: the share
+        of seeds in which the exponential (learned) / the power law (JL) fits better.
+    """
+    learned = [bloom.compare_fits(curves["learned_widths"], row) for row in curves["learned_loss"]]
+    jl = [bloom.compare_fits(curves["widths"], row) for row in curves["superposition_interference"]]
+    return {"learned_power_over_exp": [f.rmse_ratio_power_over_exponential for f in learned],
+            "jl_power_over_exp": [f.rmse_ratio_power_over_exponential for f in jl],
+            "learned_exponential": sum(f.better == "exponential" for f in learned) / len(learned),
+            "jl_power": sum(f.better == "power" for f in jl) / len(jl)}
+
+
+def loss_scaling_verdict(learned_exponential_share: float, jl_power_share: float) -> str:
+    """``"reproduced"`` if the learned loss fits an exponential better in every seed AND the JL loss a power law
+    better in every seed; ``"partly reproduced"`` if one of the two holds in every seed; else ``"not reproduced"``."""
+    return threshold_verdict(int(learned_exponential_share == 1) + int(jl_power_share == 1), 2, 1)
+
+
 def claim_exponential_vs_polynomial(curves: dict[str, Any], fits: dict[str, bloom.FitComparison],
                                     interference: bloom.FitComparison, k: int, width: int = 32) -> Claim:
-    """The post (via the digest): exponential (learned) vs polynomial (JL) error (:func:`scaling_verdict`)."""
+    """The post (via the digest): exponential (learned) vs polynomial (JL) error, judged on the losses
+    (:func:`loss_law_shares`, :func:`loss_scaling_verdict`); the first rule, on the top-k error
+    (:func:`scaling_verdict`), is kept beside it as the second reading."""
     learned, jl = fits["learned"], fits["superposition"]
-    measured = {"learned_better_fit_is_exponential": learned.better == "exponential",
+    laws = loss_law_shares(curves)
+    topk_verdict = scaling_verdict(learned.better, jl.better)
+    measured = {"learned_loss_power_over_exp_rmse": summarize(laws["learned_power_over_exp"]),
+                "jl_loss_power_over_exp_rmse": summarize(laws["jl_power_over_exp"]),
+                "share_seeds_learned_loss_exponential": laws["learned_exponential"],
+                "share_seeds_jl_loss_power": laws["jl_power"],
+                "verdict_on_topk_error (first rule, second reading)": topk_verdict,
+                "learned_loss_at_" + str(width): summarize(errors_at({**curves, "learned": curves["learned_loss"]}, "learned", width))
+                if width in curves["learned_widths"] else None,
+                "learned_better_fit_is_exponential": learned.better == "exponential",
                 "learned_exp_rmse_log": learned.exponential.rmse_log, "learned_power_rmse_log": learned.power.rmse_log,
                 "learned_power_exponent": learned.power.b,
                 "jl_better_fit_is_power": jl.better == "power",
@@ -750,9 +805,11 @@ def claim_exponential_vs_polynomial(curves: dict[str, Any], fits: dict[str, bloo
         id="exponential-vs-polynomial", kind="source",
         claim="The learned solution's error falls exponentially with width; a JL-style superposition solution's only polynomially.",
         source_value="exponential (learned) vs polynomial (JL) (qualitative)",
-        criterion="reproduced if the learned error curve fits an exponential better AND the JL curve's top-k error a "
-                  "power law better (smaller log-RMSE in the tail 0 < error < 0.5); partly if only one holds; not if neither",
-        measured=measured, verdict=scaling_verdict(learned.better, jl.better), section=SECTIONS["scaling"],
+        criterion="on the losses (the post's MSE): reproduced if the trained network's softmax-output MSE fits an "
+                  "exponential in width better than a power law (smaller log-RMSE) in every seed AND the JL solution's MSE "
+                  "a power law better in every seed; partly if one holds; not if neither (first rule, on the top-k error, beside it)",
+        measured={key: value for key, value in measured.items() if value is not None},
+        verdict=loss_scaling_verdict(laws["learned_exponential"], laws["jl_power"]), section=SECTIONS["scaling"],
     )
 
 
@@ -820,6 +877,320 @@ def claim_vocab_much_larger_than_width(sweep: Sequence[dict[str, Any]]) -> Claim
 
 
 # --------------------------------------------------------------------------------------------------
+# 6. The wider search
+# --------------------------------------------------------------------------------------------------
+
+SEARCH_KEYS = ("vocab", "width", "k", "optimizer", "lr", "steps", "init_scale")
+"""The columns that identify one cell of the search (a task and a training regime)."""
+SEARCH_METRICS = ("accuracy", "union_minus_count", "r2_union", "r2_count", "mode_valley_ratio", "mean_hash_size",
+                  "clipping", "final_loss", "plateau_drop", "diverged")
+"""The per-run numbers averaged over seeds in each search cell."""
+SEARCH_SCHEDULE = "cosine"
+"""Every run of the search decays its learning rate to 0 by a cosine over its steps."""
+
+
+def regime_label(optimizer: str, lr: float, steps: int, init_scale: float) -> str:
+    """A training regime in words, e.g. ``"SGD+m lr 5 (cosine), 3008 steps, W_in init x1"``."""
+    return (f"{SHORT_NAMES.get(optimizer, optimizer)} lr {lr:g} ({SEARCH_SCHEDULE}), {steps} steps, "
+            f"W_in init x{init_scale:g}")
+
+
+def plateau_drop(epoch_loss: Sequence[float]) -> float:
+    """Relative fall of the training loss over the last fifth of the epochs, ``(L(0.8 T) - L(T)) / L(0.8 T)``:
+    near 0 once the loss has plateaued (1 for a run whose loss is not finite)."""
+    values = [float(v) for v in epoch_loss]
+    if not values or not all(math.isfinite(v) for v in values):
+        return 1.0
+    before = values[int(0.8 * (len(values) - 1))]
+    return (before - values[-1]) / before if before > 0 else 0.0
+
+
+def train_regime(vocab: int, width: int, k: int, regimes: Sequence[dict[str, Any]], seeds: Sequence[int],
+                 n_train: int = 8192, batch_size: int = 128) -> list[tuple[dict[str, Any], int, nn.Sequential, list[float]]]:
+    """Train one network per regime and seed with the batched trainer (:func:`mlpgeo.batched.train_stacked`),
+    cross-entropy, with biases, the learning rate decayed by a cosine (:data:`SEARCH_SCHEDULE`).
+
+    Args:
+        regimes: dicts ``{optimizer, lr, steps, init_scale}``; runs of equal ``steps`` are trained together.
+        seeds: a network of seed ``s`` is initialised with ``s`` and trained on the sample of
+            ``TRAIN_SEED_OFFSET + s`` (as :func:`train_task_network`).
+        n_train: the training sample size.
+        batch_size: the mini-batch size (``steps`` is rounded up to whole epochs).
+
+    Returns:
+        ``(regime, seed, model, epoch_loss)`` per regime and seed (regime-major).
+    """
+    samples = [bloom.k_of_v_task(n_train, vocab, k, generator=seeded(TRAIN_SEED_OFFSET + s)) for s in seeds]
+    x = torch.stack([sample[0] for sample in samples])
+    y = torch.stack([sample[1] for sample in samples])
+    per_epoch = math.ceil(n_train / batch_size)
+    out: dict[tuple[int, int], tuple[dict[str, Any], int, nn.Sequential, list[float]]] = {}
+    for steps in sorted({r["steps"] for r in regimes}):
+        chosen = [(i, r) for i, r in enumerate(regimes) if r["steps"] == steps]
+        settings = [batched.NetworkSetting(seed=seed, sample=j, optimizer=r["optimizer"], lr=r["lr"],
+                                           schedule=SEARCH_SCHEDULE, init_scale=r["init_scale"])
+                    for _, r in chosen for j, seed in enumerate(seeds)]
+        result = batched.train_stacked(x, y, [vocab, width, vocab], settings, epochs=math.ceil(steps / per_epoch),
+                                       batch_size=batch_size)
+        for n, ((i, r), (j, seed)) in enumerate((c, s) for c in chosen for s in enumerate(seeds)):
+            model = None if bool(result.diverged[n]) else result.model(n)
+            out[(i, j)] = (r, seed, model, result.epoch_loss[:, n].tolist())
+    return [out[(i, j)] for i in range(len(regimes)) for j in range(len(seeds))]
+
+
+def search_regimes(lrs: dict[str, Sequence[float]], init_scales: Sequence[float], steps: Sequence[int]) -> list[dict[str, Any]]:
+    """Every optimiser x learning rate (``lrs = {optimizer: [lr, ...]}``) x initial scale of ``W_in`` x length."""
+    return [{"optimizer": o, "lr": lr, "steps": n, "init_scale": scale} for n in steps for o, rates in lrs.items()
+            for lr in rates for scale in init_scales]
+
+
+def search_task(vocab: int, width: int, k: int, regimes: Sequence[dict[str, Any]], seeds: Sequence[int],
+                n_test: int = 2048, **train_kwargs: Any) -> list[dict[str, Any]]:
+    """Train and read every regime of one task (:func:`train_regime`), one row per regime and seed.
+
+    Returns:
+        Rows with the task, the regime, ``seed``, ``accuracy`` (exact top-k on :func:`held_out_inputs`),
+        ``union_minus_count`` (``R^2`` union ``-`` ``R^2`` count of the hidden units), ``final_loss``,
+        ``plateau_drop`` (:func:`plateau_drop`), ``epoch_loss``, ``diverged`` and the scalars of
+        :meth:`mlpgeo.bloom.BloomAnalysis.summary`. A diverged run reads accuracy 0, ``R^2`` 0, valley ratio 1.
+    """
+    rows = []
+    for regime, seed, model, losses in train_regime(vocab, width, k, regimes, seeds, **train_kwargs):
+        row: dict[str, Any] = {"vocab": vocab, "width": width, "k": k, **regime, "seed": seed}
+        if model is None:
+            row.update(accuracy=0.0, union_minus_count=0.0, r2_union=0.0, r2_count=0.0, mode_valley_ratio=1.0,
+                       mean_hash_size=0.0, clipping=0.0, final_loss=math.nan, plateau_drop=1.0, diverged=1.0,
+                       epoch_loss=losses)
+        else:
+            analysis = bloom.analyze_network(model, held_out_inputs(n_test, vocab, k, seed), k,
+                                             generator=seeded(seed)).summary()
+            for key in ("r2_union", "r2_count"):  # NaN when every unit is dead: nothing is explained
+                analysis[key] = analysis[key] if math.isfinite(analysis[key]) else 0.0
+            row.update(analysis, accuracy=analysis["network_accuracy"],
+                       union_minus_count=analysis["r2_union"] - analysis["r2_count"], final_loss=losses[-1],
+                       plateau_drop=plateau_drop(losses), diverged=0.0, epoch_loss=losses)
+        rows.append(row)
+    return rows
+
+
+def search_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The search's runs averaged over seeds: :func:`group_rows` by :data:`SEARCH_KEYS` (diverged runs count
+    as accuracy 0; ``final_loss`` is averaged over the runs that did not diverge, NaN if none)."""
+    finite = [{**r, "final_loss": r["final_loss"] if math.isfinite(r["final_loss"]) else 0.0} for r in rows]
+    groups = group_rows(finite, SEARCH_KEYS, SEARCH_METRICS)
+    for g in groups:
+        members = [r for r in rows if all(r[key] == g[key] for key in SEARCH_KEYS) and math.isfinite(r["final_loss"])]
+        g["final_loss"] = summarize(r["final_loss"] for r in members)["mean"] if members else math.nan
+    return groups
+
+
+def bloom_like_regimes(groups: Sequence[dict[str, Any]], task: tuple[int, int, int], min_accuracy: float = 0.5
+                       ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The most and the least Bloom-like cells of one task: the largest and the smallest seed-mean
+    ``R^2`` union ``-`` ``R^2`` count among the cells that solve the task (accuracy ``>= min_accuracy``, no run
+    diverged). A network that does not do the task is no Bloom filter of it, so unsolved cells are not chosen.
+
+    Raises:
+        ValueError: no cell of ``task`` reaches ``min_accuracy``.
+    """
+    cells = [g for g in groups if (g["vocab"], g["width"], g["k"]) == tuple(task) and g["accuracy"] >= min_accuracy
+             and g["diverged"] == 0]
+    if not cells:
+        raise ValueError(f"no regime of task {task} reaches accuracy {min_accuracy}; widen the search.")
+    ranked = sorted(cells, key=lambda g: g["union_minus_count"])
+    return ranked[-1], ranked[0]
+
+
+def cell_regime(cell: dict[str, Any]) -> dict[str, Any]:
+    """The regime ``{optimizer, lr, steps, init_scale}`` of a search cell."""
+    return {key: cell[key] for key in ("optimizer", "lr", "steps", "init_scale")}
+
+
+def search_where(groups: Sequence[dict[str, Any]], min_accuracy: float = 0.5) -> str:
+    """Per task: how many regimes solve it, in how many of those the union beats the count, and the best one."""
+    lines = []
+    for task in dict.fromkeys((g["vocab"], g["width"], g["k"]) for g in groups):
+        cells = [g for g in groups if (g["vocab"], g["width"], g["k"]) == task]
+        solved = [g for g in cells if g["accuracy"] >= min_accuracy and g["diverged"] == 0]
+        union = [g for g in solved if g["union_minus_count"] > 0]
+        line = (f"V={task[0]}, m={task[1]}, k={task[2]}: {len(solved)} of {len(cells)} regimes solve it "
+                f"(accuracy >= {min_accuracy}); union beats count in {len(union)} of them")
+        if solved:
+            best = max(solved, key=lambda g: g["union_minus_count"])
+            line += (f"; most union-like: {regime_label(**cell_regime(best))} (R2 union {best['r2_union']:.2f} vs "
+                     f"count {best['r2_count']:.2f}, accuracy {best['accuracy']:.2f})")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def regime_claim(most: Claim, least: Claim, most_label: str, least_label: str, default: Claim | None = None,
+                 default_label: str = "") -> Claim:
+    """One claim judged in the most and the least Bloom-like regimes found by the search.
+
+    The verdict is the one in the most Bloom-like regime (the search gives the claim its fair chance); the
+    least Bloom-like regime's verdict and deciding number stand beside it, and ``regime`` says "verdict with A,
+    verdict with B". The deciding number (the first entry of ``most.measured``) stays first. ``default``: the
+    same claim judged on the networks of the report's first setting (before the search), kept beside them.
+
+    Raises:
+        ValueError: the two claims are not the same claim.
+    """
+    if most.id != least.id or (default is not None and default.id != most.id):
+        raise ValueError(f"regime_claim needs the same claim in both regimes, got {most.id!r} and {least.id!r}.")
+    first_key = next(iter(most.measured))
+    measured = {first_key: most.measured[first_key],
+                "regime": f"{most.verdict} with A = {most_label}; {least.verdict} with B = {least_label}",
+                "verdict_A_most_bloom_like": most.verdict, "verdict_B_least_bloom_like": least.verdict,
+                f"B_{first_key}": least.measured[first_key],
+                **({} if default is None else {"verdict_default_setting": f"{default.verdict} ({default_label})",
+                                               f"default_{first_key}": default.measured[next(iter(default.measured))]}),
+                **{key: value for key, value in most.measured.items() if key != first_key}}
+    return Claim(id=most.id, kind=most.kind, claim=most.claim, source_value=most.source_value,
+                 criterion=f"{most.criterion}; judged in the most Bloom-like regime A found by the search (the least "
+                           "Bloom-like regime B's verdict beside it)",
+                 measured=measured, verdict=most.verdict, section=SECTIONS["search"])
+
+
+def hash_fpr_verdict(ratios: Sequence[float]) -> str:
+    """``"reproduced"`` if in every seed the extracted hashes' measured false-positive rate is within a factor
+    2 of Bloom's formula at their mean hash size; ``"partly reproduced"`` if within a factor 4; else
+    ``"not reproduced"`` (a zero or infinite ratio is outside every band)."""
+    spread = max(abs(math.log(r)) if 0 < r < math.inf else math.inf for r in ratios)
+    return threshold_verdict(spread, math.log(2), math.log(4), higher_is_better=False)
+
+
+def claim_hash_fpr_matches_formula(study: MechanismStudy, width: int, k: int) -> Claim:
+    """The digest's Bloom filter, tested on its false positives: the Bloom filter of the extracted hashes has
+    the false-positive rate Bloom's formula gives for its width, ``k`` and mean hash size (:func:`hash_fpr_verdict`)."""
+    formula = [bloom.false_positive_rate(width, k, max(a.mean_hash_size, 1e-9)) for a in study.analyses]
+    measured_fpr = [a.extracted_bloom_fpr for a in study.analyses]
+    ratios = [m / f if f > 0 else math.inf for m, f in zip(measured_fpr, formula)]
+    measured = {"fpr_over_formula": summarize(ratios), "fpr_extracted_hashes": summarize(measured_fpr),
+                "fpr_formula_at_hash_size": summarize(formula),
+                "fpr_network": summarize([a.network_fpr for a in study.analyses])}
+    return Claim(
+        id="hash-fpr-matches-bloom-formula", kind="source",
+        claim="The learned hashes form a Bloom filter: its false-positive rate is the one Bloom's formula gives.",
+        source_value="converges to a Bloom filter (qualitative)",
+        criterion="reproduced if the extracted hashes' measured false-positive rate is within a factor 2 of "
+                  "(1-(1-1/m)^{h k})^h at their mean hash size h in every seed; partly if within a factor 4; otherwise not",
+        measured=measured, verdict=hash_fpr_verdict(ratios), section=SECTIONS["mechanism"],
+    )
+
+
+def regime_table(studies: dict[str, MechanismStudy]) -> Table:
+    """The mechanism quantities of :meth:`MechanismStudy.table` side by side for several regimes: one column
+    per regime (mean over its seeds, ``+-`` std)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for label, study in studies.items():
+        for name, get in MECHANISM_QUANTITIES.items():
+            values = summarize(float(get(a, r, v)) for a, r, v in zip(study.analyses, study.readouts, study.versus))
+            rows.setdefault(name, {})[label] = f"{values['mean']:.3g} ± {values['std']:.2g}"
+    return Table(rows, index="quantity (mean ± std over seeds)", only_formatted=False)
+
+
+def regime_width_sweep(vocab: int, k: int, widths: Sequence[int], regime: dict[str, Any], seeds: Sequence[int],
+                       x_test: Tensor, **train_kwargs: Any) -> list[list[float]]:
+    """Error ``1 -`` exact top-k accuracy on ``x_test`` of networks trained in one regime of the search
+    (:func:`train_regime`) at each width: ``(seeds, widths)`` nested lists (a diverged run counts as error 1)."""
+    errors = {m: train_regime(vocab, m, k, [regime], seeds, **train_kwargs) for m in widths}
+    return [[1.0 if errors[m][i][2] is None else 1 - bloom.topk_accuracy(errors[m][i][2], x_test, k) for m in widths]
+            for i in range(len(seeds))]
+
+
+def seed_decay_rates(widths: Sequence[int], errors: Sequence[Sequence[float]], max_error: float = 0.5) -> list[float]:
+    """Per seed, the rate ``b`` of the exponential ``e^{a - b m}`` fitted to the tail ``0 < error < max_error`` of
+    its error curve (:func:`mlpgeo.bloom.tail_fits`); NaN for a seed with fewer than 3 widths in its tail."""
+    rates = []
+    for row in errors:
+        tail = [(m, e) for m, e in zip(widths, row) if 0 < e < max_error]
+        rates.append(bloom.compare_fits([m for m, _ in tail], [e for _, e in tail]).exponential.b if len(tail) >= 3
+                     else math.nan)
+    return rates
+
+
+def decay_rate_verdict(rate_over_bloom: Sequence[float]) -> str:
+    """``"reproduced"`` if in every seed the error's exponential rate is within a factor 2 of Bloom's
+    ``(ln 2)^2 / k``; ``"partly reproduced"`` if within a factor 4; else ``"not reproduced"`` (a NaN rate: a seed
+    whose error curve has no tail to fit, is outside every band)."""
+    spread = max(abs(math.log(r)) if (r > 0 and math.isfinite(r)) else math.inf for r in rate_over_bloom)
+    return threshold_verdict(spread, math.log(2), math.log(4), higher_is_better=False)
+
+
+def claim_error_falls_at_bloom_rate(widths: Sequence[int], errors: Sequence[Sequence[float]], k: int) -> Claim:
+    """The post: the learned solution's error falls exponentially with width, as a Bloom filter's does: its rate
+    against ``(ln 2)^2 / k`` (:func:`decay_rate_verdict`)."""
+    rates = seed_decay_rates(widths, errors)
+    theory = bloom.bloom_decay_rate(k)
+    ratios = [r / theory for r in rates]
+    measured = {"rate_over_bloom_rate": summarize(ratios), "learned_rate_per_unit": summarize(rates),
+                "bloom_rate_per_unit": theory, "widths": list(widths)}
+    return Claim(
+        id="error-falls-at-bloom-rate", kind="source",
+        claim="The learned solution's error falls exponentially with width, at the rate of a Bloom filter.",
+        source_value="error falls exponentially with width (qualitative); Bloom rate (ln 2)^2/k from the reference notes",
+        criterion="reproduced if the exponential rate fitted to each seed's error tail (0 < error < 0.5) is within a "
+                  "factor 2 of (ln 2)^2/k in every seed; partly if within a factor 4; otherwise not",
+        measured=measured, verdict=decay_rate_verdict(ratios), section=SECTIONS["search"])
+
+
+def plot_regime_map(groups: Sequence[dict[str, Any]], metric: str = "union_minus_count", min_accuracy: float = 0.5,
+                    vmin: float = -0.6, vmax: float = 0.6, cmap: str = "RdBu", label: str | None = None):
+    """The regime map: one panel per task (columns) and training length (rows); in each, rows = optimiser and
+    learning rate, columns = initial scale of ``W_in``; cells coloured by ``metric`` (seed mean), cells that
+    do not solve the task (accuracy ``< min_accuracy`` or a diverged run) hatched and marked "x"."""
+    tasks = list(dict.fromkeys((g["vocab"], g["width"], g["k"]) for g in groups))
+    lengths = sorted({g["steps"] for g in groups})
+    rows = list(dict.fromkeys((g["optimizer"], g["lr"]) for g in groups))
+    scales = sorted({g["init_scale"] for g in groups})
+    fig, axes = plt.subplots(len(lengths), len(tasks), figsize=(min(10, 2.2 * len(tasks) + 1), 1.0 + 0.32 * len(rows) * len(lengths)),
+                             squeeze=False, sharey=True, sharex=True)
+    image = None
+    for i, steps in enumerate(lengths):
+        for j, task in enumerate(tasks):
+            ax = axes[i][j]
+            table = torch.full((len(rows), len(scales)), math.nan)
+            for g in groups:
+                if (g["vocab"], g["width"], g["k"]) == task and g["steps"] == steps:
+                    table[rows.index((g["optimizer"], g["lr"])), scales.index(g["init_scale"])] = g[metric]
+                    if g["accuracy"] < min_accuracy or g["diverged"] > 0:
+                        ax.text(scales.index(g["init_scale"]), rows.index((g["optimizer"], g["lr"])), "x",
+                                ha="center", va="center", fontsize=8, color="#555555")
+            image = ax.imshow(table.numpy(), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+            ax.grid(False)
+            ax.set_xticks(range(len(scales)), [f"x{s:g}" for s in scales], fontsize=7)
+            ax.set_yticks(range(len(rows)), [f"{SHORT_NAMES.get(o, o)} {lr:g}" for o, lr in rows], fontsize=7)
+            if i == 0:
+                ax.set_title(f"V={task[0]}, m={task[1]}, k={task[2]}\n(V/m={task[0] // task[1]})", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(f"{steps} steps", fontsize=8)
+            if i == len(lengths) - 1:
+                ax.set_xlabel("W_in init scale", fontsize=7)
+    fig.colorbar(image, ax=axes, label=label or metric, shrink=0.8)
+    return fig
+
+
+def plot_search_losses(rows: Sequence[dict[str, Any]], task: tuple[int, int, int], steps: int, init_scale: float = 1.0,
+                       ax: Axes | None = None) -> Axes:
+    """Training-loss curves (per epoch) of one task's runs of one length and initial scale, one line per
+    optimiser and learning rate (every seed), to show whether the loss has plateaued."""
+    ax = ax or plt.gca()
+    chosen = [r for r in rows if (r["vocab"], r["width"], r["k"]) == tuple(task) and r["steps"] == steps
+              and r["init_scale"] == init_scale]
+    settings = list(dict.fromkeys((r["optimizer"], r["lr"]) for r in chosen))
+    for i, (optimizer, lr) in enumerate(settings):
+        for n, r in enumerate(x for x in chosen if (x["optimizer"], x["lr"]) == (optimizer, lr)):
+            losses = [v for v in r["epoch_loss"]]
+            ax.plot(range(1, len(losses) + 1), losses, color=color(i % 8), lw=1,
+                    ls="-" if optimizer == "adam" else "--",
+                    label=f"{SHORT_NAMES.get(optimizer, optimizer)} lr {lr:g}" if n == 0 else None)
+    ax.set(yscale="log", xlabel="epoch", ylabel="training loss (CE)",
+           title=f"V={task[0]}, m={task[1]}, k={task[2]}: {steps} steps, init x{init_scale:g}")
+    ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------------
 
@@ -834,7 +1205,8 @@ def plot_grid(groups: Sequence[dict[str, Any]], metric: str, ax: Axes | None = N
         metric: the column to show (cells annotated with its mean over seeds).
         ax: the axes to draw on (default: the current axes).
         fmt: format of the cell annotations.
-        vmin, vmax: ends of the colour scale (default: the data's range).
+        vmin: low end of the colour scale (default: the data's minimum).
+        vmax: high end of the colour scale (default: the data's maximum).
         cmap: matplotlib colour map.
         title: the panel's title (default: none).
         label: the colour bar's label (default: ``metric``).
