@@ -96,8 +96,14 @@ def test_scorecard_has_one_row_per_claim_totals_and_full_sources():
     assert page.count('<td data-label="Claim">') == 4
     assert 'href="../reports/hashing/#1-codes-hashes"' in page  # the evidence, by the site's anchor
     assert "Only a few codes hold data." in page and "Hashing report" in page and "The full source, 2024" in page
-    assert verdict_totals(reports) == {"reproduced": 2, "partly reproduced": 2, "not reproduced": 0, "not testable": 0}
+    # the totals count source claims; the checks (our own derivations) are listed apart and counted apart
+    assert verdict_totals(reports) == {"reproduced": 0, "partly reproduced": 2, "not reproduced": 0, "not testable": 0}
+    assert verdict_totals(reports, "check") == {"reproduced": 2, "partly reproduced": 0, "not reproduced": 0, "not testable": 0}
     assert 'data-verdict="partly reproduced">partly reproduced</span> | 2 |' in page
+    assert 'data-verdict="reproduced">reproduced</span> | 0 |' in page
+    claims_part, checks_part = page.split("## Claims")[1].split("## Checks")
+    assert claims_part.count('<td data-label="Claim">') == 2 and "Trained kernels agree." not in claims_part
+    assert checks_part.split("## Run time")[0].count("Trained kernels agree.") == 2
     assert "reproduced if fewer than half" in page  # the rule
     assert "6.0 ± 0.0" not in page and "7.33 ± 1.53 (n=3)" in page  # the deciding number with spread and n
     assert "1 more" in page  # the other measurements folded
@@ -393,3 +399,10 @@ def test_api_cross_references_in_notebooks_become_links(monkeypatch):
     assert hooks.link_references(page, "../") == (
         '<p>Use <a href="../api/report/#mlpgeo.report.summarize">summarize</a>, '
         '<a href="../api/report/">the recorder</a> and [x][mlpgeo.report.nothing].</p>')
+
+
+def test_home_totals_count_source_claims_and_name_the_checks():
+    reports = [report("hashing"), report("kag")]
+    totals = hooks.totals_markdown(reports)
+    assert "all source claims" in totals and totals.splitlines()[2].endswith("| 2 |")
+    assert "Not counted: 2 checks" in totals and "scorecard.md#checks" in totals

@@ -89,12 +89,20 @@ def run_time(report: Mapping[str, Any]) -> float:
     return float(execution.get("seconds", report["runtime_s"]))
 
 
-def verdict_totals(reports: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """How many claims of all reports carry each verdict (every verdict listed, zeros included)."""
+def claim_kind(claim: Mapping[str, Any]) -> str:
+    """``"source"`` (a statement of the source document) or ``"check"`` (our own derivation, a fact true by
+    construction, a sanity check); files written before kinds existed count as source claims."""
+    return str(claim.get("kind") or "source")
+
+
+def verdict_totals(reports: Sequence[Mapping[str, Any]], kind: str = "source") -> dict[str, int]:
+    """How many claims of ``kind`` (default: the source documents' claims; checks are not reproductions) of all
+    reports carry each verdict (every verdict listed, zeros included)."""
     totals = {verdict: 0 for verdict in VERDICTS}
     for report in reports:
         for claim in report["claims"]:
-            totals[claim["verdict"]] += 1
+            if claim_kind(claim) == kind:
+                totals[claim["verdict"]] += 1
     return totals
 
 
@@ -139,6 +147,7 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
     reports = sorted(reports, key=lambda r: (order.get(r["report"], len(order)), r["report"]))
     totals = verdict_totals(reports)
     n_claims = sum(totals.values())
+    n_checks = sum(verdict_totals(reports, "check").values())
 
     def title(name: str) -> str:
         return html.escape(titles.get(name, name))
@@ -154,9 +163,11 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
         "Every claim of the five source documents, with our measurement and verdict. This page is "
         "generated from the reports' metrics files at build time; it cannot disagree with them. "
         "Each claim links to the section of its report that shows the evidence; the number shown is the "
-        "one the verdict rests on (mean ± standard deviation over seeds, and n), the others are folded.",
+        "one the verdict rests on (mean ± standard deviation over seeds, and n), the others are folded. "
+        "The totals count the source documents' claims only; our own derivations, facts true by "
+        f"construction and sanity checks ({n_checks}) are listed apart, under [Checks](#checks).",
         "",
-        "| Verdict | Claims |",
+        "| Verdict | Source claims |",
         "|---|---:|",
     ]
     lines += [f"| {badge(v)} | {count} |" for v, count in totals.items()]
@@ -169,14 +180,18 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
             f'<a href="../reports/{name}/">{title(name)}</a>',
             html.escape(sources.get(name) or str(report["source"])),
             " ".join(f"{badge(v)}&nbsp;{n}" for v, n in counts.items() if n) or "none",
-            str(len(report["claims"])),
+            str(sum(counts.values())),
+            str(sum(verdict_totals([report], "check").values())),
         ])
-    lines += [stacked_table(["Report", "Source document", "Verdicts", "Claims"], rows, "mlpgeo-by-report"), ""]
+    lines += [stacked_table(["Report", "Source document", "Verdicts", "Source claims", "Checks"], rows,
+                            "mlpgeo-by-report"), ""]
     lines += ["## Claims", ""]
     for report in reports:
         name = report["report"]
         rows = []
         for claim in report["claims"]:
+            if claim_kind(claim) != "source":
+                continue
             section = str(claim["section"]).strip()
             rows.append([
                 ClaimTable.claim_cell(claim), badge(claim["verdict"]), ClaimTable.measured_cell(claim["measured"]),
@@ -185,6 +200,22 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
             ])
         lines += [f'### <a href="../reports/{name}/">{title(name)}</a>', "",
                   stacked_table(list(ClaimTable.HEADERS), rows, "mlpgeo-claims"), ""]
+    lines += ["## Checks", "",
+              "Our own derivations, facts true by construction and sanity checks of the code. They must hold "
+              "(a failing one means a bug), but they reproduce nothing, so they are not in the totals.", ""]
+    rows = []
+    for report in reports:
+        name = report["report"]
+        for claim in report["claims"]:
+            if claim_kind(claim) != "check":
+                continue
+            section = str(claim["section"]).strip()
+            rows.append([
+                ClaimTable.claim_cell(claim), badge(claim["verdict"]), ClaimTable.measured_cell(claim["measured"]),
+                html.escape(str(claim.get("criterion") or "")) or "<small>(not recorded)</small>",
+                ClaimTable.evidence_cell(section, f"../reports/{name}/#{heading_anchor(section)}"),
+            ])
+    lines += [stacked_table(list(ClaimTable.HEADERS), rows, "mlpgeo-claims mlpgeo-checks") if rows else "None recorded.", ""]
     lines += ["## Run time of the last build", "",
               "Wall-clock time of executing every cell of each report once, at the scale shown, on a machine "
               "that may be shared with other jobs (expect spread between builds).", ""]
