@@ -127,6 +127,17 @@ def stacked_table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: st
     return f'<table class="{classes}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def claim_row(claim: Mapping[str, Any], name: str) -> list[str]:
+    """The cells of one claim in a scorecard table (the columns of :class:`mlpgeo.report.ClaimTable`), its
+    evidence link pointing into report ``name``'s page."""
+    section = str(claim["section"]).strip()
+    return [
+        ClaimTable.claim_cell(claim), badge(claim["verdict"]), ClaimTable.measured_cell(claim["measured"]),
+        html.escape(str(claim.get("criterion") or "")) or "<small>(not recorded)</small>",
+        ClaimTable.evidence_cell(section, f"../reports/{name}/#{heading_anchor(section)}"),
+    ]
+
+
 def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str, str],
                        sources: Mapping[str, str] | None = None) -> str:
     """The scorecard page: totals per verdict, a row per report (its source document and verdict counts),
@@ -188,33 +199,14 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
     lines += ["## Claims", ""]
     for report in reports:
         name = report["report"]
-        rows = []
-        for claim in report["claims"]:
-            if claim_kind(claim) != "source":
-                continue
-            section = str(claim["section"]).strip()
-            rows.append([
-                ClaimTable.claim_cell(claim), badge(claim["verdict"]), ClaimTable.measured_cell(claim["measured"]),
-                html.escape(str(claim.get("criterion") or "")) or "<small>(not recorded)</small>",
-                ClaimTable.evidence_cell(section, f"../reports/{name}/#{heading_anchor(section)}"),
-            ])
+        rows = [claim_row(claim, name) for claim in report["claims"] if claim_kind(claim) == "source"]
         lines += [f'### <a href="../reports/{name}/">{title(name)}</a>', "",
                   stacked_table(list(ClaimTable.HEADERS), rows, "mlpgeo-claims"), ""]
     lines += ["## Checks", "",
               "Our own derivations, facts true by construction and sanity checks of the code. They must hold "
               "(a failing one means a bug), but they reproduce nothing, so they are not in the totals.", ""]
-    rows = []
-    for report in reports:
-        name = report["report"]
-        for claim in report["claims"]:
-            if claim_kind(claim) != "check":
-                continue
-            section = str(claim["section"]).strip()
-            rows.append([
-                ClaimTable.claim_cell(claim), badge(claim["verdict"]), ClaimTable.measured_cell(claim["measured"]),
-                html.escape(str(claim.get("criterion") or "")) or "<small>(not recorded)</small>",
-                ClaimTable.evidence_cell(section, f"../reports/{name}/#{heading_anchor(section)}"),
-            ])
+    rows = [claim_row(claim, report["report"]) for report in reports for claim in report["claims"]
+            if claim_kind(claim) == "check"]
     lines += [stacked_table(list(ClaimTable.HEADERS), rows, "mlpgeo-claims mlpgeo-checks") if rows else "None recorded.", ""]
     lines += ["## Run time of the last build", "",
               "Wall-clock time of executing every cell of each report once, at the scale shown, on a machine "
