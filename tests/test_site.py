@@ -364,15 +364,18 @@ def nav_titles(page) -> dict[str, str]:
 def test_home_page_shows_totals_sources_and_one_figure_per_report(server: str, browser) -> None:
     from mlpgeo.experiments.catalog import REPORTS
 
-    claims = [c for p in (SITE / "metrics").glob("*.json") for c in json.loads(p.read_text())["claims"]]
+    recorded = [c for p in (SITE / "metrics").glob("*.json") for c in json.loads(p.read_text())["claims"]]
+    claims = [c for c in recorded if c.get("kind", "source") == "source"]  # the totals count source claims
+    checks = len(recorded) - len(claims)
     visit = Visit(browser, server + "/")
     page = visit.page
     totals = page.evaluate(
-        """() => { const t = [...document.querySelectorAll('table')].find(t => t.innerText.includes('all claims'));
+        """() => { const t = [...document.querySelectorAll('table')].find(t => t.innerText.includes('all source claims'));
                    const head = [...t.querySelectorAll('thead th')].map(c => c.innerText.trim());
                    const row = [...t.querySelectorAll('tbody td')].map(c => c.innerText.trim());
                    return Object.fromEntries(head.map((h, i) => [h, Number(row[i])])); }"""
     )
+    text = page.evaluate("() => document.querySelector('article').innerText")
     figures = page.evaluate(
         "() => [...document.querySelectorAll('.mlpgeo-card img')].filter(i => i.naturalWidth > 0).map(i => i.src)"
     )
@@ -380,7 +383,8 @@ def test_home_page_shows_totals_sources_and_one_figure_per_report(server: str, b
     titles = nav_titles(page)
     visit.close()
     assert not visit.problems
-    assert totals["all claims"] == len(claims)
+    assert totals["all source claims"] == len(claims) and checks > 0
+    assert f"Not counted: {checks} checks" in text
     for verdict in ("reproduced", "partly reproduced", "not reproduced", "not testable"):
         assert totals[verdict] == sum(c["verdict"] == verdict for c in claims), verdict
     assert sorted(Path(urlparse(src).path).stem for src in figures) == report_names()
