@@ -3,7 +3,7 @@
 A report records its numbers with a :class:`Recorder` and saves ``metrics/<report>.json``::
 
     {"report": name, "source": citation, "scale": "ci", "seeds": [...], "runtime_s": 95.2,
-     "machine": {...}, "metrics": {...},
+     "machine": {...}, "workers": {"executor": "in-process", "job_threads": 1}, "metrics": {...},
      "claims": [{"id", "kind", "claim", "source_value", "criterion", "measured", "verdict", "section"}, ...]}
 
 ``kind`` is ``"source"`` (a statement the source document makes) or ``"check"`` (our own derivation, a
@@ -37,6 +37,7 @@ import torch
 from mlpgeo.config import scale
 from mlpgeo.data import atomic_write_bytes
 from mlpgeo.experiments.catalog import REPORTS
+from mlpgeo.experiments.jobs import executor_kind, job_threads
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not testable")
 KINDS = ("source", "check")
@@ -311,6 +312,7 @@ class Recorder:
             "seeds": self.seeds,
             "runtime_s": round(time.perf_counter() - self.started, 2),
             "machine": machine(),
+            "workers": {"executor": executor_kind(), "job_threads": job_threads()},
             "metrics": self.metrics,
             "claims": [claim.as_dict() for claim in self.claims],
         }

@@ -21,9 +21,10 @@ randomness only from its own seed, so it gives the same numbers wherever it runs
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -97,6 +98,32 @@ def executor_from_env() -> concurrent.futures.Executor | None:
         return None
     # "spawn": a fresh interpreter per worker (forking a process that already runs torch threads can deadlock)
     return concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+
+
+def executor_kind() -> str:
+    """What :func:`executor_from_env` would run jobs on, in words: ``"in-process"``, ``"2 local processes"`` or
+    ``"dask://host:port"`` (recorded beside a report's metrics; it never changes the numbers)."""
+    spec = os.environ.get("MLPGEO_EXECUTOR", "").strip()
+    if spec:
+        return spec
+    n = workers()
+    return "in-process" if n == 1 else f"{n} local processes"
+
+
+@contextlib.contextmanager
+def executor_scope() -> Iterator[concurrent.futures.Executor | None]:
+    """One executor from the environment for a whole report (``None``: in-process), shut down on leaving.
+
+    Starting local worker processes costs a second or two each (every one imports torch), so a report opens
+    one scope and passes it as ``executor=`` to every :func:`run_jobs` call instead of letting each call start
+    its own.
+    """
+    executor = executor_from_env()
+    try:
+        yield executor
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)
 
 
 def run_jobs(
