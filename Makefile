@@ -36,7 +36,7 @@ export MLPGEO_SCALE ?= ci
 # mkdocs 1.6 + Material 9.x (see README). Keep the build log to real warnings.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup data mathjax browser site site-only test test-site unit report serve clean
+.PHONY: help setup data mathjax browser site site-only test test-site unit report paper serve clean
 
 help:
 	@echo "make site    build the site with every report executed (scale: $(MLPGEO_SCALE))"
@@ -44,6 +44,7 @@ help:
 	@echo "make site-only   rebuild the site from the reports executed last time ($(EXECUTED)), no report is run"
 	@echo "make test-site   make site-only, then the site's tests (hooks and the headless browser)"
 	@echo "make report NAME=hashing   execute one report into $(STAGE)/reports"
+	@echo "make paper   every report at the papers' sizes (MLPGEO_WORKERS=$(PAPER_WORKERS) workers), recorded in results/paper/"
 	@echo "make serve   serve the built site on http://127.0.0.1:8000"
 
 # Python environment. torch first, pinned to the CPU build (plain `torch` would pull a multi-GB CUDA build).
@@ -106,6 +107,25 @@ site-only: setup $(MATHJAX)
 	[ ! -f $(EXECUTED)/own_model.ipynb ] || cp $(EXECUTED)/own_model.ipynb $(STAGE)/
 	$(BIN)/mkdocs build --strict
 	@echo "site built in $(SITE_DIR)/ from the notebooks executed in $(EXECUTED)"
+
+# Every report at the papers' sizes (scale full, CUDA when present), its jobs on PAPER_WORKERS local processes,
+# each report's metrics recorded with provenance in results/paper/<report>.json (committed; the site shows them
+# beside the built verdicts and marks them stale when the code changes). PAPER_REPORTS picks some reports.
+PAPER_WORKERS ?= 2
+PAPER_REPORTS ?= $(basename $(notdir $(wildcard reports/*.ipynb)))
+PAPER_BUILD := $(BUILD)/paper
+paper: setup data
+	rm -rf $(PAPER_BUILD) && mkdir -p $(PAPER_BUILD)/reports $(PAPER_BUILD)/metrics
+	for name in $(PAPER_REPORTS); do cp reports/$$name.ipynb $(PAPER_BUILD)/reports/; done
+	for name in $(PAPER_REPORTS); do \
+	  start=$$(date +%s); \
+	  MLPGEO_SCALE=full MLPGEO_DEVICE=$${MLPGEO_DEVICE:-auto} MLPGEO_WORKERS=$(PAPER_WORKERS) \
+	  MLPGEO_METRICS_DIR=$(abspath $(PAPER_BUILD))/metrics MLPGEO_PROGRESS=0 \
+	    $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=7200 -p no:cacheprovider $(PAPER_BUILD)/reports/$$name.ipynb; \
+	  echo "$$name: $$(( $$(date +%s) - start )) s with $(PAPER_WORKERS) workers" | tee -a $(PAPER_BUILD)/times.txt; \
+	  $(BIN)/python -m mlpgeo.experiments.provenance record $(PAPER_BUILD)/metrics/$$name.json results/paper; \
+	done
+	@echo "recorded in results/paper/ (commit them); run times in $(PAPER_BUILD)/times.txt"
 
 test: site browser
 	$(BIN)/pytest tests

@@ -3,6 +3,9 @@
 - Navigation: report titles from ``mlpgeo.experiments.catalog`` (one title everywhere); pages, styles and
   scripts not in this build (not written yet) are left out with a note in the log.
 - ``scorecard.md``: rendered from ``metrics/*.json`` (:mod:`mlpgeo_site.scorecard`).
+- Paper scale (:mod:`mlpgeo_site.paper`): the recorded runs in ``results/paper/`` beside the built verdicts, on
+  the scorecard, the home page and every report's verdict table (differences and stale records marked); the
+  records are copied to ``metrics/paper/``.
 - The home page: verdict totals and one card per report (title, figure, summary, full source name).
 - Report and notebook pages (:mod:`mlpgeo_site.notebook`): code folded (shown on the "own model" guide,
   where the code is the point), long output folded, figures
@@ -38,7 +41,7 @@ from PIL import Image
 
 import mlpgeo
 from mlpgeo.experiments.catalog import REPORTS
-from mlpgeo_site import notebook, references, scorecard, search, sources
+from mlpgeo_site import notebook, paper, references, scorecard, search, sources
 
 log = logging.getLogger("mkdocs.hooks.mlpgeo")
 
@@ -147,6 +150,15 @@ def _read_metrics(config) -> list[dict]:
     return reports
 
 
+def records_of(config) -> dict[str, paper.PaperRecord] | None:
+    """The recorded paper-scale runs (``results/paper/*.json`` beside mkdocs.yml) by report name, ``None`` when
+    there are none; read once per build."""
+    if "paper" not in _build:
+        root = Path(config.config_file_path).resolve().parent
+        _build["paper"] = paper.load_records(root / "results" / "paper", root) or None
+    return _build["paper"]
+
+
 HTML_PNG = re.compile(r'<img[^>]*?src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"[^>]*>')
 
 
@@ -201,7 +213,11 @@ def on_files(files: Files, config) -> Files:
     titles = {name: info.title for name, info in REPORTS.items()}
     full_sources = {name: info.source for name, info in REPORTS.items()}
     files.append(File.generated(config, "scorecard.md",
-                                content=scorecard.scorecard_markdown(metrics_of(config), titles, full_sources)))
+                                content=scorecard.scorecard_markdown(metrics_of(config), titles, full_sources,
+                                                                     records_of(config))))
+    for name, record in (records_of(config) or {}).items():
+        files.append(File.generated(config, f"metrics/paper/{name}.json",
+                                    content=json.dumps(record.record, indent=1) + "\n"))
     _home_alts.clear()
     for name in REPORTS:
         path = Path(config["docs_dir"]) / "reports" / f"{name}.ipynb"
@@ -214,15 +230,28 @@ def on_files(files: Files, config) -> Files:
     return files
 
 
-def totals_markdown(reports: list[dict]) -> str:
-    """The verdict totals of the source claims as a one-row table for the home page, and the number of checks."""
+def totals_markdown(reports: list[dict], records: dict[str, paper.PaperRecord] | None = None) -> str:
+    """The verdict totals of the source claims as a table for the home page (this build, and the recorded
+    paper-scale runs when there are any), and the number of checks."""
     totals = scorecard.verdict_totals(reports)
     checks = sum(scorecard.verdict_totals(reports, "check").values())
+    scale = reports[0]["scale"] if reports else "?"
     head = " | ".join(scorecard.badge(v) for v in totals)
-    return f"| {head} | all source claims |\n|" + "---:|" * (len(totals) + 1) + "\n| " + " | ".join(
-        str(n) for n in totals.values()
-    ) + f" | {sum(totals.values())} |\n\nNot counted: {checks} checks of our own derivations and code " \
+    lines = [f"| | {head} | all source claims |", "|---|" + "---:|" * (len(totals) + 1),
+             f"| this build (scale `{scale}`) | " + " | ".join(str(n) for n in totals.values()) + f" | {sum(totals.values())} |"]
+    if records:
+        at_paper = scorecard.verdict_totals([record.record for record in records.values()])
+        lines.append("| papers' sizes (recorded) | " + " | ".join(str(n) for n in at_paper.values())
+                     + f" | {sum(at_paper.values())} |")
+    text = "\n".join(lines) + f"\n\nNot counted: {checks} checks of our own derivations and code " \
         "(facts true by construction), listed on the [scorecard](scorecard.md#checks).\n"
+    if records:
+        built = {r["report"]: [c for c in r["claims"] if scorecard.claim_kind(c) == "source"] for r in reports}
+        differ = sum(len(paper.flips(built.get(name, []), record)) for name, record in records.items())
+        stale = [name for name, record in records.items() if record.stale]
+        text += (f"\n{differ} source-claim verdicts differ between the two scales; the scorecard shows both "
+                 "side by side." + (f" Stale records (recorded from older code): {', '.join(stale)}." if stale else "") + "\n")
+    return text
 
 
 def cards_markdown(reports: list[dict], files: Files) -> str:
@@ -294,7 +323,7 @@ def on_page_markdown(markdown: str, page, config, files: Files) -> str:
     if src != "index.md":
         return markdown
     reports = metrics_of(config)
-    return markdown.replace(TOTALS_MARKER, totals_markdown(reports)).replace(CARDS_MARKER, cards_markdown(reports, files))
+    return markdown.replace(TOTALS_MARKER, totals_markdown(reports, records_of(config))).replace(CARDS_MARKER, cards_markdown(reports, files))
 
 
 # ----------------------------------------------------------------------------- report pages
@@ -307,8 +336,11 @@ def reads_seed_option(path: Path) -> bool:
     return any("config.seeds(" in "".join(c["source"]) for c in cells if c["cell_type"] == "code")
 
 
-def report_box(name: str, report: dict | None, seed_option: bool) -> str:
-    """The header box of a report page (links are relative to reports/<name>/)."""
+def report_box(name: str, report: dict | None, seed_option: bool, paper_summary: str = "",
+               record_link: bool = False) -> str:
+    """The header box of a report page (links are relative to reports/<name>/), with ``paper_summary`` (HTML,
+    :func:`mlpgeo_site.paper.record_summary`) when there are paper-scale records and a link to this report's
+    record (``metrics/paper/<name>.json``) when ``record_link``."""
     info = REPORTS[name]
     run = (
         f"executed at scale <code>{report['scale']}</code> with seeds {', '.join(map(str, report['seeds']))} "
@@ -324,17 +356,18 @@ def report_box(name: str, report: dict | None, seed_option: bool) -> str:
     source = html.escape(info.source)
     if info.link:
         source = f'<a href="{html.escape(info.link)}">{source}</a>'
+    record = f'<a href="../../metrics/paper/{name}.json">paper-scale record (JSON)</a> · ' if record_link else ""
     return (
         '<div class="mlpgeo-report-box" data-search-exclude>'
         f"<p><strong>Source:</strong> {source}. <strong>This build:</strong> {run}.</p>"
         f'<p><a href="{name}.ipynb" download>Download the notebook</a> · '
-        f'<a href="../../metrics/{name}.json">metrics file (JSON)</a> · '
+        f'<a href="../../metrics/{name}.json">metrics file (JSON)</a> · {record}'
         f'<a href="#references">references</a> · '
         f'<a href="../../scorecard/">scorecard</a> · <a href="../../rerun/">how to rerun</a></p>'
         f"<p><strong>Rerun:</strong> <code>make report NAME={name}</code> (default scale <code>ci</code>) or "
         f"<code>MLPGEO_SCALE=full make report NAME={name}</code> (the papers' sizes); {seeds} "
         "Code cells are folded: open one with “Show code”.</p>"
-        "</div>"
+        f"{paper_summary}</div>"
     )
 
 
@@ -465,7 +498,13 @@ def on_page_content(content: str, page, config, files: Files) -> str:
             log.info("%s: figures %s have no caption or alt text of their own (plotting.show gives both)", src, auto)
         if info:
             page.title = info.title
-            box = report_box(name, report, reads_seed_option(Path(config["docs_dir"]) / src))
+            records = records_of(config)
+            record = (records or {}).get(name)
+            if report and records is not None:
+                content = paper.add_paper_column(content, report["claims"], record)
+            box = report_box(name, report, reads_seed_option(Path(config["docs_dir"]) / src),
+                             paper.record_summary(record, report["claims"]) if report and records is not None else "",
+                             record_link=record is not None)
             end = content.find("</h1>")
             content = box + content if end < 0 else content[: end + 5] + box + content[end + 5:]
             content += references.references_html(info.source, info.link, result.prose)

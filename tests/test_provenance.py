@@ -36,13 +36,12 @@ def test_code_hash_changes_with_the_code_and_only_the_report_notebook(tmp_path):
 
 def test_record_keeps_metrics_and_adds_provenance(tmp_path, monkeypatch):
     make_tree(tmp_path)
-    monkeypatch.setenv("MLPGEO_WORKERS", "2")
     metrics = {"report": "kag", "scale": "full", "seeds": [0, 1, 2, 3, 4], "runtime_s": 12.5, "machine": {"cpus": 2},
-               "metrics": {"m": 1}, "claims": []}
+               "workers": {"executor": "2 local processes", "job_threads": 1}, "metrics": {"m": 1}, "claims": []}
     out = record("kag", metrics, tmp_path)
     assert {k: out[k] for k in metrics} == metrics
     provenance = out["provenance"]
-    assert provenance["code_hash"] == code_hash("kag", tmp_path) and provenance["workers"] == 2
+    assert provenance["code_hash"] == code_hash("kag", tmp_path) and provenance["workers"] == "2 local processes"
     assert provenance["seeds"] == [0, 1, 2, 3, 4] and provenance["runtime_s"] == 12.5 and provenance["date"].endswith("Z")
     with pytest.raises(ValueError, match="scale 'full'"):
         record("kag", {**metrics, "scale": "ci"}, tmp_path)
@@ -53,3 +52,9 @@ def test_record_keeps_metrics_and_adds_provenance(tmp_path, monkeypatch):
     written = record_all(tmp_path / "metrics", tmp_path / "out", tmp_path)
     assert [p.name for p in written] == ["kag.json"]
     assert json.loads(written[0].read_text())["provenance"]["code_hash"] == provenance["code_hash"]
+    # one file instead of a folder; an older metrics file without "workers"
+    older = {k: v for k, v in metrics.items() if k != "workers"}
+    (tmp_path / "metrics" / "kag.json").write_text(json.dumps(older))
+    written = record_all(tmp_path / "metrics" / "kag.json", tmp_path / "out2", tmp_path)
+    assert [p.name for p in written] == ["kag.json"]
+    assert json.loads(written[0].read_text())["provenance"]["workers"] == "not recorded"

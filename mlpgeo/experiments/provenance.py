@@ -4,12 +4,13 @@
 included) and a ``provenance`` entry::
 
     {"commit": git commit, "code_hash": sha256 of the package and the notebook, "scale": "full",
-     "seeds": [...], "machine": {...}, "date": ISO 8601 UTC, "runtime_s": the recorder's run time, "workers": ...}
+     "seeds": [...], "machine": {...}, "date": ISO 8601 UTC, "runtime_s": the recorder's run time,
+     "workers": where the jobs ran, e.g. "2 local processes"}
 
 The site marks a record *stale* when :func:`code_hash` of the current tree no longer equals the recorded one.
 Command line (``make paper`` runs it after executing the reports)::
 
-    python -m mlpgeo.experiments.provenance record METRICS_DIR OUT_DIR
+    python -m mlpgeo.experiments.provenance record METRICS OUT_DIR   (a metrics file, or a folder of them)
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import Any
 
 from mlpgeo.data import atomic_write_bytes
 from mlpgeo.experiments.catalog import REPORTS
-from mlpgeo.experiments.jobs import workers
 
 ROOT = Path(__file__).resolve().parents[2]
 """The repository root (the folder holding ``mlpgeo/`` and ``reports/``)."""
@@ -84,28 +84,31 @@ def record(report: str, metrics: dict[str, Any], root: Path = ROOT) -> dict[str,
         "machine": metrics.get("machine", {}),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "runtime_s": metrics.get("runtime_s"),
-        "workers": workers(),
+        "workers": (metrics.get("workers") or {}).get("executor", "not recorded"),
     }
     return {**metrics, "provenance": provenance}
 
 
-def record_all(metrics_dir: Path, out_dir: Path, root: Path = ROOT) -> list[Path]:
-    """Write ``out_dir/<report>.json`` for every report whose metrics are in ``metrics_dir``."""
+def record_all(metrics: Path, out_dir: Path, root: Path = ROOT) -> list[Path]:
+    """Write ``out_dir/<report>.json`` for the metrics file ``metrics``, or for every report whose metrics file
+    is in the folder ``metrics``."""
     written = []
-    for path in sorted(Path(metrics_dir).glob("*.json")):
-        metrics = json.loads(path.read_text())
-        name = metrics.get("report", path.stem)
+    paths = [Path(metrics)] if Path(metrics).is_file() else sorted(Path(metrics).glob("*.json"))
+    for path in paths:
+        content = json.loads(path.read_text())
+        name = content.get("report", path.stem)
         out = Path(out_dir) / f"{name}.json"
-        atomic_write_bytes(out, (json.dumps(record(name, metrics, root), indent=1) + "\n").encode())
+        atomic_write_bytes(out, (json.dumps(record(name, content, root), indent=1) + "\n").encode())
         written.append(out)
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m mlpgeo.experiments.provenance record METRICS_DIR OUT_DIR``."""
+    """``python -m mlpgeo.experiments.provenance record METRICS OUT_DIR`` (METRICS: a metrics file or a folder of them)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 3 or args[0] != "record":
-        print("usage: python -m mlpgeo.experiments.provenance record METRICS_DIR OUT_DIR", file=sys.stderr)
+        print("usage: python -m mlpgeo.experiments.provenance record METRICS OUT_DIR "
+              "(METRICS: a metrics file or a folder of them)", file=sys.stderr)
         return 2
     for path in record_all(Path(args[1]), Path(args[2])):
         print(f"recorded {path}")

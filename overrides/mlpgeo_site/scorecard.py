@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlpgeo.report import VERDICTS, ClaimTable
+from mlpgeo_site.paper import PaperRecord, flips, paper_cell, with_paper_column
 
 REPORT_KEYS = ("report", "source", "scale", "seeds", "runtime_s", "metrics", "claims")
 CLAIM_KEYS = ("id", "claim", "source_value", "measured", "verdict", "section")
@@ -138,8 +139,49 @@ def claim_row(claim: Mapping[str, Any], name: str) -> list[str]:
     ]
 
 
+def claims_table(claims: Sequence[tuple[Mapping[str, Any], str]], records: Mapping[str, PaperRecord] | None,
+                 cls: str) -> str:
+    """A scorecard table of ``(claim, report name)`` pairs; with ``records`` (paper-scale records by report),
+    the paper-scale verdict of each claim beside its built verdict (:func:`mlpgeo_site.paper.paper_cell`)."""
+    headers = list(ClaimTable.HEADERS)
+    rows = []
+    for claim, name in claims:
+        row = claim_row(claim, name)
+        if records is not None:
+            columns, row = with_paper_column(ClaimTable.HEADERS, row, paper_cell(claim, records.get(name)))
+            headers = columns
+        rows.append(row)
+    return stacked_table(headers, rows, cls)
+
+
+def paper_totals(reports: Sequence[Mapping[str, Any]], records: Mapping[str, PaperRecord]) -> list[str]:
+    """Markdown lines: the source claims' verdicts at the papers' sizes (the recorded runs), how many differ
+    from the built ones, and which records are stale or missing."""
+    recorded = [record.record for record in records.values()]
+    totals = verdict_totals(recorded)
+    built = {r["report"]: [c for c in r["claims"] if claim_kind(c) == "source"] for r in reports}
+    differ = sum(len(flips(built.get(name, []), record)) for name, record in records.items())
+    stale = sorted(name for name, record in records.items() if record.stale)
+    missing = sorted(set(built) - set(records))
+    lines = [
+        "**At the papers' sizes** (the recorded runs in `results/paper/`, made by `make paper`; each claim's "
+        "paper-scale verdict sits beside its built verdict below, in the column “Paper scale”):", "",
+        "| Verdict | Source claims at paper scale |", "|---|---:|",
+        *[f"| {badge(v)} | {n} |" for v, n in totals.items()],
+        f"| **all** | **{sum(totals.values())}** |", "",
+        f"{differ} source-claim verdicts differ between this build and the paper-scale record (marked “differs”).",
+    ]
+    if stale:
+        lines[-1] += (" Stale records (the code changed since they were recorded; rerun `make paper`): "
+                      + ", ".join(stale) + ".")
+    if missing:
+        lines[-1] += " No record yet: " + ", ".join(missing) + "."
+    return lines + [""]
+
+
 def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str, str],
-                       sources: Mapping[str, str] | None = None) -> str:
+                       sources: Mapping[str, str] | None = None,
+                       records: Mapping[str, PaperRecord] | None = None) -> str:
     """The scorecard page: totals per verdict, a row per report (its source document and verdict counts),
     the claims of each report (claim, verdict, deciding number, rule, link to the evidence; the table of
     :class:`mlpgeo.report.ClaimTable`), and the run times.
@@ -149,6 +191,8 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
             entry from :func:`notebook_timing` (the site build adds it from the executed notebooks).
         titles: report name -> page title, in the order the reports are listed (others follow by name).
         sources: report name -> the source document's full name (default: the metrics file's ``source``).
+        records: the recorded paper-scale runs by report name (``results/paper``; see :mod:`mlpgeo_site.paper`):
+            a "Paper scale" column beside each verdict, differences and stale records marked. ``None``: no column.
 
     Returns:
         Markdown for ``scorecard.md``; links point to ``../reports/<name>/`` and its sections.
@@ -182,7 +226,10 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
         "|---|---:|",
     ]
     lines += [f"| {badge(v)} | {count} |" for v, count in totals.items()]
-    lines += [f"| **all** | **{n_claims}** |", "", "## By report", ""]
+    lines += [f"| **all** | **{n_claims}** |", ""]
+    if records is not None:
+        lines += paper_totals(reports, records)
+    lines += ["## By report", ""]
     rows = []
     for report in reports:
         name = report["report"]
@@ -194,20 +241,25 @@ def scorecard_markdown(reports: Sequence[Mapping[str, Any]], titles: Mapping[str
             str(sum(counts.values())),
             str(sum(verdict_totals([report], "check").values())),
         ])
-    lines += [stacked_table(["Report", "Source document", "Verdicts", "Source claims", "Checks"], rows,
-                            "mlpgeo-by-report"), ""]
+        if records is not None:
+            record = records.get(name)
+            sources_only = [c for c in report["claims"] if claim_kind(c) == "source"]
+            rows[-1].append("no record" if record is None else
+                            f"{len(flips(sources_only, record))}" + (' <span class="mlpgeo-stale">stale</span>' if record.stale else ""))
+    headers = ["Report", "Source document", "Verdicts", "Source claims", "Checks"]
+    if records is not None:
+        headers.append("Differ at paper scale")
+    lines += [stacked_table(headers, rows, "mlpgeo-by-report"), ""]
     lines += ["## Claims", ""]
     for report in reports:
         name = report["report"]
-        rows = [claim_row(claim, name) for claim in report["claims"] if claim_kind(claim) == "source"]
-        lines += [f'### <a href="../reports/{name}/">{title(name)}</a>', "",
-                  stacked_table(list(ClaimTable.HEADERS), rows, "mlpgeo-claims"), ""]
+        pairs = [(claim, name) for claim in report["claims"] if claim_kind(claim) == "source"]
+        lines += [f'### <a href="../reports/{name}/">{title(name)}</a>', "", claims_table(pairs, records, "mlpgeo-claims"), ""]
     lines += ["## Checks", "",
               "Our own derivations, facts true by construction and sanity checks of the code. They must hold "
               "(a failing one means a bug), but they reproduce nothing, so they are not in the totals.", ""]
-    rows = [claim_row(claim, report["report"]) for report in reports for claim in report["claims"]
-            if claim_kind(claim) == "check"]
-    lines += [stacked_table(list(ClaimTable.HEADERS), rows, "mlpgeo-claims mlpgeo-checks") if rows else "None recorded.", ""]
+    pairs = [(claim, report["report"]) for report in reports for claim in report["claims"] if claim_kind(claim) == "check"]
+    lines += [claims_table(pairs, records, "mlpgeo-claims mlpgeo-checks") if pairs else "None recorded.", ""]
     lines += ["## Run time of the last build", "",
               "Wall-clock time of executing every cell of each report once, at the scale shown, on a machine "
               "that may be shared with other jobs (expect spread between builds).", ""]
