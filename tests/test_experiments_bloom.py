@@ -289,7 +289,9 @@ def test_baseline_errors_are_the_lens_baselines_seeded():
     assert errors["superposition_interference"] == bloom.superposition_interference(embeddings, x)
     hashes = bloom.random_hashes(40, 12, bloom.best_integer_hashes(12, 2), generator=gen(5))
     assert errors["bloom"] == 1 - bloom.exact_set_accuracy(bloom.bloom_membership(hashes, x), x)
-    curves = experiment.scaling_errors(40, 2, widths=[12, 16], seeds=[5], x_test=x, learned_widths=[8], n_train=64, epochs=1)
+    assert torch.equal(experiment.task_inputs(300, 40, 2, 1), x)
+    curves = experiment.scaling_errors(40, 2, widths=[12, 16], seeds=[5], test_seed=1, n_test=300, learned_widths=[8],
+                                       n_train=64, epochs=1)
     assert curves["superposition"] == [[errors["superposition"], experiment.baseline_errors(40, 16, 2, 5, x)["superposition"]]]
     assert len(curves["learned"]) == 1 and len(curves["learned"][0]) == 1
 
@@ -465,3 +467,134 @@ def test_regime_width_sweep_shape():
     regime = {"optimizer": "adam", "lr": 1e-2, "steps": 8, "init_scale": 1.0}
     errors = experiment.regime_width_sweep(16, 2, [4, 8], regime, [0, 1], x, n_train=128, batch_size=64)
     assert len(errors) == 2 and all(len(row) == 2 and all(0 <= e <= 1 for e in row) for row in errors)
+
+
+# ---------------------------------------------------------------------------------- jobs (issue 13)
+
+
+@pytest.fixture(scope="module")
+def spawn_pool():
+    import concurrent.futures
+    import multiprocessing
+
+    pool = concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+    yield pool
+    pool.shutdown()
+
+
+def _same(a, b):
+    """Equal plain results: numbers (NaN equals NaN), tensors, dataclasses, lists, tuples and dicts."""
+    import dataclasses
+
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and bool(torch.equal(a.nan_to_num(), b.nan_to_num()))
+    if dataclasses.is_dataclass(a):
+        return type(a) is type(b) and _same(dataclasses.asdict(a), dataclasses.asdict(b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return a == b
+
+
+def _job_cases():
+    x, _ = bloom.k_of_v_task(128, 16, 2, generator=gen(1))
+    hashes = bloom.random_hashes(16, 8, 3, generator=gen(0))
+    regime = {"optimizer": "sgd", "lr": 1.0, "steps": 4, "init_scale": 1.0}
+    small = dict(n_train=64, batch_size=32)
+    return [
+        (experiment.grid_run, [dict(vocab=16, width=8, k=2, loss="cross_entropy", optimizer=o, bias=True, seed=s,
+                                    n_test=64, n_train=64, epochs=1) for o in ("adam", "sgd") for s in (0, 1)]),
+        (experiment.train_network_job, [dict(vocab=16, width=8, k=2, seed=s, n_train=64, epochs=1) for s in (0, 1)]),
+        (experiment.mse_readout_run, [dict(vocab=16, width=8, k=2, seed=s, x_test=x) for s in (0, 1)]),
+        (experiment.mechanism_run, [dict(model=bloom.bloom_network(hashes, alpha=5.0), seed=s, x_test=x, x_fit=x, k=2)
+                                    for s in (0, 1)]),
+        (experiment.learned_run, [dict(vocab=16, width=m, k=2, seed=0, test_seed=1, n_test=128, n_train=64, epochs=1)
+                                  for m in (4, 8)]),
+        (experiment.baseline_curve, [dict(vocab=16, k=2, widths=[4, 8], seed=s, test_seed=1, n_test=128) for s in (0, 1)]),
+        (experiment.vocabulary_run, [dict(vocab=16, width=8, k=2, seed=s, n_test=64, n_train=64, epochs=1) for s in (0, 1)]),
+        (experiment.search_task, [dict(vocab=16, width=8, k=2, regimes=[{**regime, "lr": lr}], seeds=[0, 1], n_test=64,
+                                       **small) for lr in (1.0, 1e37)]),
+        (experiment.train_regime_job, [dict(vocab=16, width=8, k=2, regimes=[regime], seeds=[s], **small) for s in (0, 1)]),
+        (experiment.regime_width_job, [dict(vocab=16, width=m, k=2, regime=regime, seeds=[0, 1], x_test=x, **small)
+                                       for m in (4, 8)]),
+    ]
+
+
+def test_every_job_gives_the_same_results_in_process_and_in_two_spawned_processes(spawn_pool):
+    from mlpgeo.experiments.jobs import run_jobs
+
+    for fn, jobs in _job_cases():
+        here = run_jobs(fn, jobs, progress=False)
+        there = run_jobs(fn, jobs, executor=spawn_pool, progress=False)
+        assert len(here) == len(jobs) and _same(here, there), fn.__name__
+
+
+def test_drivers_pass_the_executor_on_and_keep_the_order(spawn_pool):
+    regimes = experiment.search_regimes({"adam": [1e-2], "sgd": [1.0, 1e37]}, [0.1, 1.0], [8, 16])
+    whole = experiment.search_task(16, 8, 2, regimes, [0, 1], n_test=64, n_train=64, batch_size=32)
+    split = experiment.run_search([(16, 8, 2)], regimes, [0, 1], executor=spawn_pool, n_test=64, n_train=64, batch_size=32)
+    # one stack per task or one per (steps, optimiser, lr): the same networks, in the same order, the same numbers
+    assert [(r["steps"], r["optimizer"], r["lr"], r["init_scale"], r["seed"]) for r in split] == \
+           [(r["steps"], r["optimizer"], r["lr"], r["init_scale"], r["seed"]) for r in whole]
+    for a, b in zip(whole, split):
+        assert a["diverged"] == b["diverged"] and a["accuracy"] == b["accuracy"]
+        assert a["r2_union"] == pytest.approx(b["r2_union"], abs=1e-5)
+        assert a["epoch_loss"] == pytest.approx(b["epoch_loss"], rel=1e-5, nan_ok=True)
+    models = experiment.train_networks(16, 8, 2, [0, 1], executor=spawn_pool, n_train=64, epochs=1)
+    direct = experiment.train_task_network(16, 8, 2, seed=1, n_train=64, epochs=1)[0]
+    assert all(torch.equal(p, q) for p, q in zip(models[1].parameters(), direct.parameters()))
+    regime = {"optimizer": "adam", "lr": 1e-2, "steps": 4, "init_scale": 1.0}
+    trained = experiment.train_regimes(16, 8, 2, [regime, {**regime, "lr": 1e37, "optimizer": "sgd"}], [0, 1],
+                                       executor=spawn_pool, n_train=64, batch_size=32)
+    alone = experiment.train_regime(16, 8, 2, [regime], [0, 1], n_train=64, batch_size=32)
+    assert [t[1] for t in trained] == [0, 1, 0, 1] and trained[2][2] is None
+    assert all(torch.equal(p, q) for p, q in zip(trained[1][2].parameters(), alone[1][2].parameters()))
+    assert experiment.run_jobs_largest_first(pow, [dict(base=2, exp=e) for e in (1, 3, 2)], [1, 3, 2]) == [2, 8, 4]
+
+
+def test_a_search_network_trained_in_a_stack_equals_it_trained_alone_with_the_cosine_schedule():
+    """The batched trainer with the search's cosine decay against a plain PyTorch loop (torch.optim + LambdaLR)."""
+    from mlpgeo import batched
+    from mlpgeo.models import mlp, seeded
+
+    x, y = bloom.k_of_v_task(96, 16, 2, generator=gen(3))
+    epochs, size = 3, 32
+    steps = epochs * 3
+    settings = [batched.NetworkSetting(seed=1, optimizer="sgd", lr=2.0, schedule="cosine", init_scale=3.0),
+                batched.NetworkSetting(seed=2, optimizer="adam", lr=0.05, schedule="cosine", init_scale=0.5)]
+    result = batched.train_stacked(x[None], y[None], [16, 8, 16], settings, epochs=epochs, batch_size=size)
+    for i, s in enumerate(settings):
+        model = mlp([16, 8, 16], generator=seeded(s.seed))
+        with torch.no_grad():
+            model[0].weight.mul_(s.init_scale)
+        optimizer = (torch.optim.SGD(model.parameters(), lr=s.lr, momentum=s.momentum) if s.optimizer == "sgd"
+                     else torch.optim.Adam(model.parameters(), lr=s.lr))
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 0.5 * (1 + math.cos(math.pi * t / steps)))
+        order_generator = seeded(s.seed)
+        for _ in range(epochs):
+            order = torch.randperm(96, generator=order_generator)
+            for start in range(0, 96, size):
+                index = order[start:start + size]
+                loss = -(y[index] * torch.log_softmax(model(x[index]), -1)).sum(-1).mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+        for a, b in zip(result.model(i).parameters(), model.parameters()):
+            assert torch.allclose(a, b, atol=1e-5), (s.optimizer, (a - b).abs().max())
+
+
+# ----------------------------------------------------------------- regime claims (issue 12, item 2)
+
+
+@pytest.mark.parametrize("verdict_a, verdict_b", [("reproduced", "not reproduced"), ("partly reproduced", "not reproduced"),
+                                                  ("not reproduced", "not reproduced"), ("reproduced", "reproduced")])
+def test_regime_claim_can_give_every_verdict_and_names_where_it_holds(verdict_a, verdict_b):
+    claim = experiment.regime_claim(_claim("converges-to-bloom-filter", verdict_a, 0.9),
+                                    _claim("converges-to-bloom-filter", verdict_b, 0.1), "SGD lr 5", "Adam lr 0.01")
+    assert claim.verdict == verdict_a
+    assert claim.measured["regime"] == f"{verdict_a} with A = SGD lr 5; {verdict_b} with B = Adam lr 0.01"
+    assert "most Bloom-like regime A" in claim.criterion

@@ -7,6 +7,12 @@ results (:func:`train_task_network`, :func:`grid_run`, :func:`mse_readout_run`, 
 ``claim_*`` function returns the :class:`mlpgeo.report.Claim` of one claim of the digest, with the rule
 (``criterion``) the notebook states before the result and the verdict of that rule (``*_verdict``).
 
+Jobs: every study that trains or measures over settings and seeds maps a top-level job function of one setting
+and one seed over them with :func:`mlpgeo.experiments.jobs.run_jobs` (``executor=``: in-process by default, local
+processes or Dask), so its numbers do not depend on where the jobs run. The job functions are
+:func:`grid_run`, :func:`train_network_job`, :func:`mse_readout_run`, :func:`mechanism_run`, :func:`learned_run`,
+:func:`baseline_curve`, :func:`vocabulary_run`, :func:`search_job` and :func:`regime_width_job`.
+
 Seeds: a network of seed ``s`` is initialised and shuffled with ``s``, trained on a sample drawn with
 ``10_000 + s`` (:data:`TRAIN_SEED_OFFSET`) and tested on a fresh sample drawn with ``20_000 + s``
 (:data:`TEST_SEED_OFFSET`); the random baselines of seed ``s`` draw their embeddings or hashes with ``s``.
@@ -14,6 +20,7 @@ Seeds: a network of seed ``s`` is initialised and shuffled with ``s``, trained o
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +32,8 @@ from matplotlib.axes import Axes
 from torch import Tensor, nn
 
 from mlpgeo import batched, bloom
-from mlpgeo.models import hidden_layers, mlp, seeded, train
+from mlpgeo.experiments.jobs import run_jobs
+from mlpgeo.models import hidden_layers, mlp, seeded, snapshot, train
 from mlpgeo.plotting import color
 from mlpgeo.report import Claim, Table, summarize, threshold_verdict
 from mlpgeo.validate import check_int
@@ -130,9 +138,49 @@ def train_task_network(
     return model.cpu(), history.epoch_loss
 
 
-def train_networks(vocab: int, width: int, k: int, seeds: Sequence[int], **train_kwargs: Any) -> list[nn.Sequential]:
-    """One :func:`train_task_network` per seed (same task and training setting), in seed order."""
-    return [train_task_network(vocab, width, k, seed=seed, **train_kwargs)[0] for seed in seeds]
+Executor = concurrent.futures.Executor
+
+
+def train_network_job(vocab: int, width: int, k: int, seed: int, **train_kwargs: Any) -> dict[str, Any]:
+    """Job: one :func:`train_task_network` as plain results: ``{"state": models.snapshot, "bias", "epoch_loss"}``
+    (rebuild the network with :func:`network_from_job`)."""
+    model, losses = train_task_network(vocab, width, k, seed=seed, **train_kwargs)
+    return {"state": snapshot(model), "bias": model[0].bias is not None, "epoch_loss": losses}
+
+
+def network_from_job(result: dict[str, Any]) -> nn.Sequential:
+    """The ``V -> m -> V`` network of a :func:`train_network_job` result."""
+    state = result["state"]
+    width, vocab = state["0.weight"].shape
+    model = mlp([vocab, width, state["2.weight"].shape[0]], bias=result["bias"], generator=seeded(0))
+    model.load_state_dict(state)
+    return model
+
+
+def train_networks(vocab: int, width: int, k: int, seeds: Sequence[int], executor: Executor | None = None,
+                   **train_kwargs: Any) -> list[nn.Sequential]:
+    """One :func:`train_task_network` per seed (same task and training setting), in seed order, as jobs
+    (:func:`train_network_job`)."""
+    jobs = [dict(vocab=vocab, width=width, k=k, seed=seed, **train_kwargs) for seed in seeds]
+    return [network_from_job(r) for r in run_jobs(train_network_job, jobs, executor=executor, desc="networks")]
+
+
+def run_jobs_largest_first(fn: Callable[..., Any], jobs: Sequence[dict[str, Any]], costs: Sequence[float],
+                           executor: Executor | None = None, desc: str = "jobs") -> list[Any]:
+    """:func:`mlpgeo.experiments.jobs.run_jobs` with the costliest jobs submitted first (so that the workers
+    finish together), the results returned in the order of ``jobs``. Each job draws only from its own seeds,
+    so the order in which they run does not change any number."""
+    order = sorted(range(len(jobs)), key=lambda i: -costs[i])  # stable: equal costs keep their order
+    results = run_jobs(fn, [jobs[i] for i in order], executor=executor, desc=desc)
+    out: list[Any] = [None] * len(jobs)
+    for position, i in enumerate(order):
+        out[i] = results[position]
+    return out
+
+
+def task_inputs(n: int, vocab: int, k: int, seed: int) -> Tensor:
+    """The ``(n, V)`` inputs of the k-of-V task drawn with ``seed`` (a test set a job can rebuild from its seed)."""
+    return bloom.k_of_v_task(n, vocab, k, generator=seeded(seed))[0]
 
 
 def held_out_inputs(n: int, vocab: int, k: int, seed: int) -> Tensor:
@@ -172,9 +220,11 @@ def grid_run(vocab: int, width: int, k: int, loss: str, optimizer: str, bias: bo
             "accuracy": analysis["network_accuracy"], "fpr": analysis["network_fpr"], "final_loss": losses[-1], **analysis}
 
 
-def run_grid(configs: Sequence[dict[str, Any]], seeds: Sequence[int], n_test: int = 4096, **train_kwargs: Any) -> list[dict[str, Any]]:
-    """:func:`grid_run` for every config (dicts ``vocab, width, k, loss, optimizer, bias``) and seed."""
-    return [grid_run(**config, seed=seed, n_test=n_test, **train_kwargs) for config in configs for seed in seeds]
+def run_grid(configs: Sequence[dict[str, Any]], seeds: Sequence[int], n_test: int = 4096, executor: Executor | None = None,
+             **train_kwargs: Any) -> list[dict[str, Any]]:
+    """:func:`grid_run` for every config (dicts ``vocab, width, k, loss, optimizer, bias``) and seed, as jobs."""
+    jobs = [dict(**config, seed=seed, n_test=n_test, **train_kwargs) for config in configs for seed in seeds]
+    return run_jobs(grid_run, jobs, executor=executor, desc="grid")
 
 
 def group_rows(rows: Sequence[dict[str, Any]], keys: Sequence[str], metrics: Sequence[str]) -> list[dict[str, Any]]:
@@ -327,7 +377,7 @@ class ReadoutStudy:
 
 
 def linear_readout_study(vocab: int, width: int, k: int, seeds: Sequence[int], x_test: Tensor,
-                         softmax_models: Sequence[nn.Sequential]) -> ReadoutStudy:
+                         softmax_models: Sequence[nn.Sequential], executor: Executor | None = None) -> ReadoutStudy:
     """:func:`mse_readout_run` per seed, against the bound, beside the softmax networks' distribution MSE.
 
     Args:
@@ -338,7 +388,8 @@ def linear_readout_study(vocab: int, width: int, k: int, seeds: Sequence[int], x
         x_test: ``(n, V)`` test inputs.
         softmax_models: the reference networks (softmax output), one per seed.
     """
-    runs = [mse_readout_run(vocab, width, k, seed, x_test) for seed in seeds]
+    runs = run_jobs(mse_readout_run, [dict(vocab=vocab, width=width, k=k, seed=seed, x_test=x_test) for seed in seeds],
+                    executor=executor, desc="MSE read-outs")
     return ReadoutStudy(bound=bloom.subspace_mse_bound(vocab, width, k), constant=bloom.constant_predictor_mse(vocab, k),
                         mse_linear=[run["mse"] for run in runs], accuracy_linear=[run["accuracy"] for run in runs],
                         mse_softmax=[bloom.output_mse(model, x_test, k, softmax=True) for model in softmax_models])
@@ -483,9 +534,15 @@ class MechanismStudy:
         return Table(rows, index="quantity", only_formatted=False)
 
 
+def mechanism_run(model: nn.Sequential, seed: int, x_test: Tensor, x_fit: Tensor, k: int) -> tuple[Any, Any, Any]:
+    """Job: one network's Bloom reading: ``(analysis, union_readout, comparison)`` (see :func:`mechanism_study`)."""
+    return (bloom.analyze_network(model, x_test, k, generator=seeded(seed)), bloom.union_readout(model, x_fit, x_test, k),
+            bloom.compare_with_bloom_network(model, x_test, k))
+
+
 def mechanism_study(models: Sequence[nn.Sequential], seeds: Sequence[int], x_test: Tensor, x_fit: Tensor,
-                    k: int) -> MechanismStudy:
-    """Analyse each trained network as a Bloom filter with its low-side hashes.
+                    k: int, executor: Executor | None = None) -> MechanismStudy:
+    """Analyse each trained network as a Bloom filter with its low-side hashes (one :func:`mechanism_run` job each).
 
     Args:
         models: trained ``V -> m -> V`` networks.
@@ -494,11 +551,10 @@ def mechanism_study(models: Sequence[nn.Sequential], seeds: Sequence[int], x_tes
         x_fit: ``(n', V)`` inputs on which the union read-out is fitted.
         k: active tokens per input.
     """
-    return MechanismStudy(
-        seeds=list(seeds),
-        analyses=[bloom.analyze_network(model, x_test, k, generator=seeded(seed)) for model, seed in zip(models, seeds)],
-        readouts=[bloom.union_readout(model, x_fit, x_test, k) for model in models],
-        versus=[bloom.compare_with_bloom_network(model, x_test, k) for model in models])
+    runs = run_jobs(mechanism_run, [dict(model=model, seed=seed, x_test=x_test, x_fit=x_fit, k=k)
+                                    for model, seed in zip(models, seeds)], executor=executor, desc="mechanism")
+    return MechanismStudy(seeds=list(seeds), analyses=[r[0] for r in runs], readouts=[r[1] for r in runs],
+                          versus=[r[2] for r in runs])
 
 
 def describe_hash_side(models: Sequence[nn.Sequential], seeds: Sequence[int], x: Tensor, k: int, side: str) -> str:
@@ -637,9 +693,12 @@ def learned_error(vocab: int, width: int, k: int, seed: int, x_test: Tensor, **t
     return 1 - bloom.topk_accuracy(train_task_network(vocab, width, k, seed=seed, **train_kwargs)[0], x_test, k)
 
 
-def learned_run(vocab: int, width: int, k: int, seed: int, x_test: Tensor, **train_kwargs: Any) -> dict[str, float]:
-    """The network of width ``width`` trained with ``seed``, on ``x_test``: ``error`` (``1 -`` exact top-k
-    accuracy) and ``loss`` (the MSE of its softmax output against ``x / k``: the post's "MSE" as we read it)."""
+def learned_run(vocab: int, width: int, k: int, seed: int, x_test: Tensor | None = None, test_seed: int | None = None,
+                n_test: int = 20000, **train_kwargs: Any) -> dict[str, float]:
+    """The network of width ``width`` trained with ``seed``, on ``x_test`` (or, in a job, the ``n_test`` inputs
+    drawn with ``test_seed``, :func:`task_inputs`): ``error`` (``1 -`` exact top-k accuracy) and ``loss`` (the MSE
+    of its softmax output against ``x / k``: the post's "MSE" as we read it)."""
+    x_test = task_inputs(n_test, vocab, k, test_seed) if x_test is None else x_test
     model = train_task_network(vocab, width, k, seed=seed, **train_kwargs)[0]
     return {"error": 1 - bloom.topk_accuracy(model, x_test, k), "loss": bloom.output_mse(model, x_test, k, softmax=True)}
 
@@ -660,10 +719,19 @@ def baseline_errors(vocab: int, width: int, k: int, seed: int, x_test: Tensor) -
             "bloom": 1 - bloom.exact_set_accuracy(bloom.bloom_membership(hashes, x_test), x_test)}
 
 
-def scaling_errors(vocab: int, k: int, widths: Sequence[int], seeds: Sequence[int], x_test: Tensor,
-                   learned_widths: Sequence[int] | None = None, **train_kwargs: Any) -> dict[str, Any]:
+def baseline_curve(vocab: int, k: int, widths: Sequence[int], seed: int, test_seed: int, n_test: int) -> list[dict[str, float]]:
+    """Job: :func:`baseline_errors` of one seed at every width, on the ``n_test`` inputs drawn with ``test_seed``."""
+    x_test = task_inputs(n_test, vocab, k, test_seed)
+    return [baseline_errors(vocab, m, k, seed, x_test) for m in widths]
+
+
+def scaling_errors(vocab: int, k: int, widths: Sequence[int], seeds: Sequence[int], test_seed: int, n_test: int,
+                   learned_widths: Sequence[int] | None = None, executor: Executor | None = None,
+                   **train_kwargs: Any) -> dict[str, Any]:
     """Error ``1 - exact top-k accuracy`` against width for the trained network (:func:`learned_error`),
-    the JL-style superposition baseline and an optimal Bloom filter (:func:`baseline_errors`), on ``x_test``.
+    the JL-style superposition baseline and an optimal Bloom filter (:func:`baseline_errors`), on the ``n_test``
+    inputs drawn with ``test_seed`` (:func:`task_inputs`): one job per trained network (:func:`learned_run`) and one
+    per seed for the baselines (:func:`baseline_curve`).
 
     Args:
         widths: widths of the baselines.
@@ -677,9 +745,13 @@ def scaling_errors(vocab: int, k: int, widths: Sequence[int], seeds: Sequence[in
         "superposition_interference" (seeds x widths), "bloom" (seeds x widths)}`` as nested lists.
     """
     learned_widths = list(learned_widths or widths)
-    runs = [[learned_run(vocab, m, k, seed, x_test, **train_kwargs) for m in learned_widths] for seed in seeds]
+    jobs = [dict(vocab=vocab, width=m, k=k, seed=seed, test_seed=test_seed, n_test=n_test, **train_kwargs)
+            for seed in seeds for m in learned_widths]
+    flat = run_jobs_largest_first(learned_run, jobs, [job["width"] for job in jobs], executor=executor, desc="widths")
+    runs = [flat[s * len(learned_widths):(s + 1) * len(learned_widths)] for s in range(len(seeds))]
     learned = [[run["error"] for run in row] for row in runs]
-    baselines = [[baseline_errors(vocab, m, k, seed, x_test) for m in widths] for seed in seeds]
+    baselines = run_jobs(baseline_curve, [dict(vocab=vocab, k=k, widths=list(widths), seed=seed, test_seed=test_seed,
+                                               n_test=n_test) for seed in seeds], executor=executor, desc="baselines")
     return {"learned_widths": learned_widths, "learned": learned, "learned_loss": [[run["loss"] for run in row] for row in runs],
             "widths": list(widths),
             **{name: [[run[name] for run in row] for row in baselines]
@@ -835,9 +907,10 @@ def vocabulary_run(vocab: int, width: int, k: int, seed: int, n_test: int = 8192
 
 
 def vocabulary_sweep(vocabs: Sequence[int], width: int, k: int, seeds: Sequence[int], n_test: int = 8192,
-                     **train_kwargs: Any) -> list[dict[str, Any]]:
-    """:func:`vocabulary_run` for every vocabulary and seed (vocabulary-major)."""
-    return [vocabulary_run(vocab, width, k, seed, n_test=n_test, **train_kwargs) for vocab in vocabs for seed in seeds]
+                     executor: Executor | None = None, **train_kwargs: Any) -> list[dict[str, Any]]:
+    """:func:`vocabulary_run` for every vocabulary and seed (vocabulary-major), as jobs."""
+    jobs = [dict(vocab=vocab, width=width, k=k, seed=seed, n_test=n_test, **train_kwargs) for vocab in vocabs for seed in seeds]
+    return run_jobs(vocabulary_run, jobs, executor=executor, desc="vocabularies")
 
 
 def sweep_table(sweep: Sequence[dict[str, Any]]) -> Table:
@@ -903,6 +976,25 @@ def plateau_drop(epoch_loss: Sequence[float]) -> float:
         return 1.0
     before = values[int(0.8 * (len(values) - 1))]
     return (before - values[-1]) / before if before > 0 else 0.0
+
+
+def train_regime_job(vocab: int, width: int, k: int, regimes: Sequence[dict[str, Any]], seeds: Sequence[int],
+                     n_train: int = 8192, batch_size: int = 128) -> list[tuple[dict[str, Any], int, Any, list[float]]]:
+    """Job: :func:`train_regime` with each network as a :func:`mlpgeo.models.snapshot` (``None`` if it diverged)."""
+    return [(regime, seed, None if model is None else snapshot(model), losses)
+            for regime, seed, model, losses in train_regime(vocab, width, k, regimes, seeds, n_train, batch_size)]
+
+
+def train_regimes(vocab: int, width: int, k: int, regimes: Sequence[dict[str, Any]], seeds: Sequence[int],
+                  executor: Executor | None = None, **train_kwargs: Any
+                  ) -> list[tuple[dict[str, Any], int, nn.Sequential | None, list[float]]]:
+    """:func:`train_regime` with one job per regime (its seeds stacked), regime-major like :func:`train_regime`."""
+    jobs = [dict(vocab=vocab, width=width, k=k, regimes=[regime], seeds=list(seeds), **train_kwargs) for regime in regimes]
+    out = []
+    for result in run_jobs_largest_first(train_regime_job, jobs, [r["steps"] for r in regimes], executor, "regimes"):
+        out += [(regime, seed, None if state is None else network_from_job({"state": state, "bias": True}), losses)
+                for regime, seed, state, losses in result]
+    return out
 
 
 def train_regime(vocab: int, width: int, k: int, regimes: Sequence[dict[str, Any]], seeds: Sequence[int],
@@ -971,6 +1063,32 @@ def search_task(vocab: int, width: int, k: int, regimes: Sequence[dict[str, Any]
                        plateau_drop=plateau_drop(losses), diverged=0.0, epoch_loss=losses)
         rows.append(row)
     return rows
+
+
+SEARCH_JOB_KEYS = ("steps", "optimizer", "lr")
+"""One job of the search (:func:`run_search`) trains one task's regimes of equal length, optimiser and learning
+rate (every initial scale and seed, stacked)."""
+
+
+def run_search(tasks: Sequence[tuple[int, int, int]], regimes: Sequence[dict[str, Any]], seeds: Sequence[int],
+               executor: Executor | None = None, job_keys: Sequence[str] = SEARCH_JOB_KEYS, **search_kwargs: Any
+               ) -> list[dict[str, Any]]:
+    """:func:`search_task` for every task, split into jobs: one per task and value of ``job_keys`` (the regimes
+    that share them are trained together), the costliest (steps x V x m x networks) first.
+
+    Returns:
+        The rows of every task in task order, each task's in the order of ``regimes`` then seeds (as
+        :func:`search_task` of the whole task).
+    """
+    jobs, costs = [], []
+    for vocab, width, k in tasks:
+        groups: dict[tuple, list[dict[str, Any]]] = {}
+        for regime in regimes:
+            groups.setdefault(tuple(regime[key] for key in job_keys), []).append(regime)
+        for group in groups.values():
+            jobs.append(dict(vocab=vocab, width=width, k=k, regimes=group, seeds=list(seeds), **search_kwargs))
+            costs.append(sum(r["steps"] for r in group) * vocab * width * len(seeds))
+    return [row for rows in run_jobs_largest_first(search_task, jobs, costs, executor, "search") for row in rows]
 
 
 def search_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1089,13 +1207,21 @@ def regime_table(studies: dict[str, MechanismStudy]) -> Table:
     return Table(rows, index="quantity (mean ± std over seeds)", only_formatted=False)
 
 
+def regime_width_job(vocab: int, width: int, k: int, regime: dict[str, Any], seeds: Sequence[int], x_test: Tensor,
+                     **train_kwargs: Any) -> list[float]:
+    """Job: per seed, the error ``1 -`` exact top-k accuracy on ``x_test`` of the network of width ``width``
+    trained in ``regime`` (:func:`train_regime`, seeds stacked; a diverged run counts as error 1)."""
+    runs = train_regime(vocab, width, k, [regime], seeds, **train_kwargs)
+    return [1.0 if model is None else 1 - bloom.topk_accuracy(model, x_test, k) for _, _, model, _ in runs]
+
+
 def regime_width_sweep(vocab: int, k: int, widths: Sequence[int], regime: dict[str, Any], seeds: Sequence[int],
-                       x_test: Tensor, **train_kwargs: Any) -> list[list[float]]:
-    """Error ``1 -`` exact top-k accuracy on ``x_test`` of networks trained in one regime of the search
-    (:func:`train_regime`) at each width: ``(seeds, widths)`` nested lists (a diverged run counts as error 1)."""
-    errors = {m: train_regime(vocab, m, k, [regime], seeds, **train_kwargs) for m in widths}
-    return [[1.0 if errors[m][i][2] is None else 1 - bloom.topk_accuracy(errors[m][i][2], x_test, k) for m in widths]
-            for i in range(len(seeds))]
+                       x_test: Tensor, executor: Executor | None = None, **train_kwargs: Any) -> list[list[float]]:
+    """Error ``1 -`` exact top-k accuracy on ``x_test`` of networks trained in one regime of the search at each
+    width, one :func:`regime_width_job` per width: ``(seeds, widths)`` nested lists."""
+    jobs = [dict(vocab=vocab, width=m, k=k, regime=regime, seeds=list(seeds), x_test=x_test, **train_kwargs) for m in widths]
+    errors = run_jobs_largest_first(regime_width_job, jobs, list(widths), executor, "widths")
+    return [[errors[j][i] for j in range(len(widths))] for i in range(len(seeds))]
 
 
 def seed_decay_rates(widths: Sequence[int], errors: Sequence[Sequence[float]], max_error: float = 0.5) -> list[float]:
