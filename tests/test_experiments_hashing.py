@@ -3,8 +3,10 @@ and the playground export."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import json
+import multiprocessing
 
 import matplotlib
 import numpy as np
@@ -14,6 +16,7 @@ from PIL import Image
 
 from mlpgeo.data import two_moons
 from mlpgeo.experiments import hashing
+from mlpgeo.experiments.jobs import run_jobs
 from mlpgeo.models import mlp, seeded, train, weights
 from mlpgeo.regions import count_regions_plane, linear_regions_2d
 from mlpgeo.report import KINDS, VERDICTS, Claim
@@ -342,9 +345,7 @@ def test_depth_dynamics_rule_on_both_sides():
 
 
 def test_depth_dynamics_experiment_records_a_curve():
-    x = torch.rand(64, 784)
-    y = torch.arange(64) % 10
-    out = hashing.depth_dynamics_study([0, 1], (x, y), {"w": [784, 4, 10]}, [1e-3], n_train=64, epochs=3)
+    out = hashing.depth_dynamics_study([0, 1], {"w": [784, 4, 10]}, [1e-3], n_train=64, epochs=3)
     assert len(out[("w", 1e-3)]) == 2 and len(out[("w", 1e-3)][0]["epoch_loss"]) == 3
     axes = hashing.plot_loss_curves(out, ["w"], [1e-3, 1e-3][:1], axes=[matplotlib.pyplot.subplots()[1]])
     assert len(axes[0].lines) == 2
@@ -355,3 +356,104 @@ def test_plot_collision_curves_draws_both_networks_and_simhash():
     ax = hashing.plot_collision_curves([{"trained": curve, "init": curve}] * 2)
     assert len(ax.lines) == 5  # 2 runs x (trained, init) + SimHash
     assert ax.lines[-1].get_xdata().max() == pytest.approx(np.degrees(1.5))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The report's jobs: the same results in-process and in 2 spawned processes
+# ----------------------------------------------------------------------------------------------------------
+
+
+def same(a, b) -> bool:
+    """Exact equality of nested job results (dicts, lists, tuples, tensors, arrays, numbers; NaN equals NaN)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, (np.ndarray, float, np.floating)):
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def pool():
+    executor = concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+    yield executor
+    executor.shutdown()
+
+
+def check_jobs(fn, jobs, pool):
+    here = run_jobs(fn, jobs, progress=False)
+    there = run_jobs(fn, jobs, executor=pool, progress=False)
+    assert len(here) == len(jobs) and same(here, there)
+    assert not same(here[0], here[1])  # the jobs differ, so the comparison means something
+    return here
+
+
+
+def test_two_dimensional_jobs_give_the_same_results_in_processes(pool):
+    check_jobs(hashing.toy_job, [dict(seed=0), dict(seed=1)], pool)
+    check_jobs(hashing.depth_job, [dict(seed=s, hidden=[4, 4], bounds=BOX, epochs=5) for s in (0, 1)], pool)
+    check_jobs(hashing.bias_job, [dict(seed=0, hidden=[4], bias=b, bounds=BOX, epochs=5) for b in (True, False)], pool)
+    check_jobs(hashing.refinement_job, [dict(seed=s, bounds=BOX, epochs=15) for s in (0, 1)], pool)
+    pre = check_jobs(hashing.lora_pretrain_job, [dict(seed=s, pre_epochs=5) for s in (0, 1)], pool)
+    check_jobs(hashing.lora_finetune_job, [dict(**pre[0], angle=90, method=m, seed=0, bounds=None, epochs=3)
+                                           for m in ("full", 1)], pool)
+
+
+def test_mnist_jobs_give_the_same_results_in_processes(pool):
+    check_jobs(hashing.mnist_code_job, [dict(widths=[784, 4, 10], seed=s, epochs=1) for s in (0, 1)], pool)
+    check_jobs(hashing.depth_dynamics_job, [dict(seed=s, widths=[784, 4, 10], lr=1e-3, n_train=128, epochs=1)
+                                            for s in (0, 1)], pool)
+    check_jobs(hashing.mnist_bias_job, [dict(seed=0, bias=b, n_train=128, epochs=1) for b in (True, False)], pool)
+    check_jobs(hashing.lsh_job, [dict(seed=s, n_train=128, epochs=1) for s in (0, 1)], pool)
+    states = check_jobs(hashing.mnist_lora_pretrain_job, [dict(seed=s, n_train=128, pre_epochs=1) for s in (0, 1)],
+                        pool)
+    check_jobs(hashing.mnist_lora_finetune_job, [dict(state=states[0], seed=0, angle=90, method=m, n_train=128,
+                                                      epochs=1) for m in ("full", 1)], pool)
+
+
+def test_studies_give_the_numbers_of_the_sequential_experiments():
+    runs, kept = hashing.depth_study([0, 1], {"a": [4], "b": [2, 2]}, BOX, 5, keep=("b",))
+    counts, model, x, y = hashing.depth_experiment(1, [2, 2], BOX, 5)
+    assert runs["b"][1] == counts and set(kept) == {"b"}
+    counts0, model0, _, _ = hashing.depth_experiment(0, [2, 2], BOX, 5)
+    assert all(torch.equal(a, b) for a, b in zip(kept["b"][0].state_dict().values(), model0.state_dict().values()))
+    toy = hashing.toy_study([3])[0]
+    ref = hashing.toy_hash_experiment(3)
+    assert toy["box"] == ref["box"] == len(toy["regions"]) and toy["codes_5d"] == 32
+    assert torch.equal(toy["model"](ref["x"]), ref["model"](ref["x"]))
+    bias_runs, bias_kept = hashing.bias_study([0], {"n": [4]}, BOX, 5)
+    stats, _, part, _, _ = hashing.bias_experiment(0, [4], False, BOX, 5)
+    assert bias_runs[("n", False)] == [stats] and len(bias_kept[("n", False)]["regions"]) == len(part)
+    lora = hashing.lora_study([0], ["full", 1], {"far": 90}, None, pre_epochs=5, epochs=3)
+    assert same(lora[("far", 1)][0], hashing.lora_experiment(0, ["full", 1], {"far": 90}, None, 5, epochs=3)[("far", 1)])
+    refinement = hashing.refinement_study([0], BOX, 15)[0]
+    assert len(refinement["history"].snapshots) == 16 and refinement["summary"] == \
+        hashing.refinement_experiment(0, BOX, 15)["summary"]
+
+
+def test_mnist_lora_study_gives_the_numbers_of_the_sequential_experiment():
+    shifts = {"far": 90}
+    study = hashing.mnist_lora_study([0], ["full", 1], shifts, n_train=64, pre_epochs=1, epochs=1)
+    ref = hashing.mnist_lora_experiment(0, hashing.mnist("train"), hashing.mnist("test"), ["full", 1], shifts,
+                                        n_train=64, pre_epochs=1, epochs=1)
+    assert set(study) == set(ref) and all(same(study[k][0], ref[k]) for k in ref)
+
+
+def test_lora_close_tasks_names_its_regime_for_every_verdict():
+    regime = hashing.lora_regime(3, [1], "first layer", "ci")
+    assert regime == ("MNIST, first layer adapted, LoRA rank 1 vs full fine-tuning of that layer, 3 fine-tuning "
+                      "epochs (scale ci)")
+    runs = lora_runs()
+    claim = hashing.claim_lora_close_tasks(runs, "close", "far", regime=regime)
+    check_claim(claim, "lora-effective-for-close-tasks", "source")
+    assert claim.verdict == "reproduced" and claim.measured["regime"] == regime
+    assert claim.criterion.startswith(f"In the regime {regime}: reproduced if")
+    assert next(iter(claim.measured)) == "new_acc_gap_full_minus_r1_close"  # the deciding number stays first
+    runs[("far", 1)][0]["acc_new"] = 0.95  # the far gap (0.0) is not larger than the close one (0.01)
+    assert hashing.claim_lora_close_tasks(runs, "close", "far", regime=regime).verdict == "partly reproduced"
+    runs[("close", 1)][0]["acc_new"] = 0.9  # close gap 0.05 > 0.02
+    assert hashing.claim_lora_close_tasks(runs, "close", "far", regime=regime).verdict == "not reproduced"
+    assert "regime" not in hashing.claim_lora_close_tasks(runs, "close", "far").measured
