@@ -300,11 +300,23 @@ def test_scorecard_lists_exactly_the_recorded_claims(server: str, browser) -> No
         """() => [...document.querySelectorAll('table.mlpgeo-claims tbody tr')].map(r => {
                  const cell = r.querySelector('td[data-label="Claim"]').cloneNode(true);
                  cell.querySelectorAll('.mlpgeo-claim-meta').forEach(e => e.remove());
-                 return [cell.innerText.trim(), r.querySelector('td[data-label="Verdict"] .verdict').innerText.trim()]; })"""
+                 const paper = r.querySelector('td[data-label="Paper scale"]');
+                 return [cell.innerText.trim(), r.querySelector('td[data-label="Verdict"] .verdict').innerText.trim(),
+                         paper ? (paper.querySelector('.verdict') || {innerText: ''}).innerText.trim() : null,
+                         paper ? Boolean(paper.querySelector('.mlpgeo-flip')) : null]; })"""
     )
     visit.close()
     assert not visit.problems
-    assert sorted(map(tuple, rows)) == sorted(claims)  # each claim once, with its recorded verdict
+    assert sorted((claim, verdict) for claim, verdict, _, _ in rows) == sorted(claims)  # each claim once, with its verdict
+    # the paper-scale column: each claim's recorded verdict at the papers' sizes, "differs" exactly where it differs
+    paper = {c["claim"].strip(): c["verdict"] for path in (SITE / "metrics" / "paper").glob("*.json")
+             for c in json.loads(path.read_text())["claims"]}
+    for claim, verdict, at_paper, differs in rows:
+        if not paper:
+            assert at_paper is None, claim
+            continue
+        assert at_paper == paper.get(claim, ""), claim
+        assert differs == (claim in paper and paper[claim] != verdict), claim
 
 
 def test_search_works_offline(server: str, browser) -> None:
@@ -372,9 +384,10 @@ def test_home_page_shows_totals_sources_and_one_figure_per_report(server: str, b
     totals = page.evaluate(
         """() => { const t = [...document.querySelectorAll('table')].find(t => t.innerText.includes('all source claims'));
                    const head = [...t.querySelectorAll('thead th')].map(c => c.innerText.trim());
-                   const row = [...t.querySelectorAll('tbody td')].map(c => c.innerText.trim());
-                   return Object.fromEntries(head.map((h, i) => [h, Number(row[i])])); }"""
+                   const rows = [...t.querySelectorAll('tbody tr')].map(r => [...r.querySelectorAll('td')].map(c => c.innerText.trim()));
+                   return rows.map(row => Object.fromEntries(head.map((h, i) => [h, Number(row[i])]))); }"""
     )
+    totals, at_paper = totals[0], totals[1:]
     text = page.evaluate("() => document.querySelector('article').innerText")
     figures = page.evaluate(
         "() => [...document.querySelectorAll('.mlpgeo-card img')].filter(i => i.naturalWidth > 0).map(i => i.src)"
@@ -387,6 +400,12 @@ def test_home_page_shows_totals_sources_and_one_figure_per_report(server: str, b
     assert f"Not counted: {checks} checks" in text
     for verdict in ("reproduced", "partly reproduced", "not reproduced", "not testable"):
         assert totals[verdict] == sum(c["verdict"] == verdict for c in claims), verdict
+    # the recorded paper-scale runs (results/paper/, copied to metrics/paper/) as a second row
+    paper = [c for p in (SITE / "metrics" / "paper").glob("*.json") for c in json.loads(p.read_text())["claims"]
+             if c.get("kind", "source") == "source"]
+    assert len(at_paper) == (1 if paper else 0)
+    for verdict in ("reproduced", "partly reproduced", "not reproduced", "not testable") if paper else ():
+        assert at_paper[0][verdict] == sum(c["verdict"] == verdict for c in paper), verdict
     assert sorted(Path(urlparse(src).path).stem for src in figures) == report_names()
     assert [title for title, _ in cards] == [info.title for info in REPORTS.values()]
     for (_, text), info in zip(cards, REPORTS.values(), strict=True):

@@ -148,7 +148,7 @@ def run_jobs(
 
     Raises:
         TypeError: ``fn`` not callable, a job that is not a mapping.
-        Whatever a job raises (the first failure, after cancelling the jobs not yet started).
+        Exception: whatever a job raises (the first failure, after cancelling the jobs not yet started).
     """
     if not callable(fn):
         raise TypeError(f"fn must be a function, got {type(fn).__name__}.")

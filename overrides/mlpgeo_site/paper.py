@@ -122,9 +122,10 @@ def record_summary(record: PaperRecord | None, claims: Sequence[Mapping[str, Any
               if changed else f"all {len(claims)} verdicts recorded agree with this build's")
     stale = (' <span class="mlpgeo-stale">stale</span>: the code changed since it was recorded, so its numbers '
              "may not be what this code gives; rerun <code>make paper</code>." if record.stale else "")
-    return (f"<p><strong>Paper scale</strong> (column “{PAPER_HEADER}”): recorded {html.escape(str(p.get('date', '?')))} "
+    date = str(p.get("date", "?")).replace("T", " ").replace("Z", " UTC")
+    return (f"<p><strong>Paper scale</strong> (the verdict table's column “{PAPER_HEADER}”): recorded {html.escape(date)} "
             f"at scale <code>{html.escape(str(p.get('scale')))}</code>, seeds {', '.join(map(str, p.get('seeds', [])))}, "
-            f"{html.escape(runtime)} on {html.escape(where)} with {html.escape(str(p.get('workers', '?')))} worker(s), "
+            f"in {html.escape(runtime)} on {html.escape(where)} (jobs: {html.escape(str(p.get('workers', '?')))}), "
             f"commit <code>{html.escape(str(p.get('commit') or '?')[:12])}</code>. {differ}.{stale}</p>")
 
 
