@@ -81,6 +81,16 @@ define stage_docs
 	cd $(MATHJAX_DIR) && cp -r --parents $(MATHJAX_FILES) $(abspath $(STAGE))/assets/mathjax/
 endef
 
+# Workers: MLPGEO_WORKERS=N (N >= 2) runs each report's jobs on N local processes and also executes N notebooks
+# at a time (pytest-xdist, one notebook per worker as each frees, slowest first), so the cores stay busy through
+# each report's serial parts. The numbers do not change (docs/rerun.md).
+WORKERS := $(or $(MLPGEO_WORKERS),1)
+NOTEBOOK_PARALLEL := $(if $(filter-out 1,$(WORKERS)),-n $(WORKERS) --maxschedchunk=1)
+SLOWEST_FIRST := bloom kag hashing vq_kernels function_approximation
+NOTEBOOKS = $(foreach name,$(SLOWEST_FIRST),$(if $(wildcard reports/$(name).ipynb),$(STAGE)/reports/$(name).ipynb)) \
+  $(addprefix $(STAGE)/reports/,$(filter-out $(addsuffix .ipynb,$(SLOWEST_FIRST)),$(notdir $(wildcard reports/*.ipynb)))) \
+  $(if $(wildcard docs/own_model.ipynb),$(STAGE)/own_model.ipynb)
+
 # Stage, execute each report (and the "own model" page, docs/own_model.ipynb, when there is one) once,
 # keep the executed copies in $(EXECUTED) for `make site-only`, build the site.
 site: setup data $(MATHJAX)
@@ -88,7 +98,7 @@ site: setup data $(MATHJAX)
 	rm -rf $(SITE_DIR)
 	MLPGEO_METRICS_DIR=$(abspath $(STAGE))/metrics MLPGEO_PROGRESS=0 \
 	  $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider \
-	  $(STAGE)/reports $(if $(wildcard docs/own_model.ipynb),$(STAGE)/own_model.ipynb)
+	  $(NOTEBOOK_PARALLEL) $(NOTEBOOKS)
 	rm -rf $(EXECUTED) && mkdir -p $(EXECUTED)
 	cp -r $(STAGE)/reports $(STAGE)/metrics $(EXECUTED)/
 	[ ! -f $(STAGE)/own_model.ipynb ] || cp $(STAGE)/own_model.ipynb $(EXECUTED)/
