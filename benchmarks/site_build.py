@@ -1,0 +1,97 @@
+"""Benchmark: the site build (every report executed, then mkdocs) with 1 worker and with N workers.
+
+Runs ``make site`` twice into temporary folders, first with ``MLPGEO_WORKERS=1`` (the baseline, measured in the
+same run), then with ``MLPGEO_WORKERS=N`` (each report's jobs on N processes, N notebooks at a time). Prints
+each report's run time (its recorder's ``runtime_s``) in both builds, both builds' wall times, the machine's
+load before each, checks that every metrics file is the same in both builds apart from run time, machine and
+workers, and ends with ``speedup: <x>x`` (target: >= 1.8x with 2 workers on 2 cores).
+
+    .venv/bin/python benchmarks/site_build.py            # 2 workers, scale ci
+    .venv/bin/python benchmarks/site_build.py --workers 4 --scale full
+
+Not a test: the machine may be shared, so the ratio moves with the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_FIELDS = ("runtime_s", "machine", "workers")
+"""Metrics-file fields allowed to differ between two builds of the same code."""
+
+
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def build(workers: int, folder: Path, scale: str) -> float:
+    """``make site`` into ``folder`` with ``workers`` workers; its wall time in seconds."""
+    env = {**os.environ, "MLPGEO_WORKERS": str(workers), "MLPGEO_SCALE": scale}
+    args = ["make", "-C", str(ROOT), "site", f"STAGE={folder}/docs", f"SITE_DIR={folder}/site",
+            f"EXECUTED={folder}/executed"]
+    start = time.perf_counter()
+    with open(folder / "build.log", "w") as log:
+        subprocess.run(args, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    return time.perf_counter() - start
+
+
+def metrics(folder: Path) -> dict[str, dict]:
+    """Report name -> metrics file of a build."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted((folder / "executed" / "metrics").glob("*.json"))}
+
+
+def differences(a: object, b: object, path: str = "") -> list[str]:
+    """The paths at which two JSON values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in differences(a.get(k), b.get(k), f"{path}/{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [path or "/"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="workers of the second build (default 2)")
+    parser.add_argument("--scale", choices=("ci", "full"), default="ci")
+    args = parser.parse_args()
+    if args.workers < 2:
+        parser.error("--workers must be >= 2 (the baseline build uses 1)")
+    with tempfile.TemporaryDirectory(prefix="mlpgeo-bench-") as tmp:
+        runs = {}
+        for workers in (1, args.workers):
+            folder = Path(tmp) / f"w{workers}"
+            folder.mkdir()
+            before = load()
+            wall = build(workers, folder, args.scale)
+            runs[workers] = (wall, before, metrics(folder))
+            print(f"{workers} worker(s): make site in {wall:.0f} s (load before: {before})", flush=True)
+        (wall1, _, one), (wall_n, _, many) = runs[1], runs[args.workers]
+        print(f"\n{'report':<26}{'1 worker (s)':>14}{f'{args.workers} workers (s)':>16}")
+        for name in sorted(set(one) | set(many)):
+            print(f"{name:<26}{one.get(name, {}).get('runtime_s', float('nan')):>14.0f}"
+                  f"{many.get(name, {}).get('runtime_s', float('nan')):>16.0f}")
+        same = True
+        for name in sorted(set(one) | set(many)):
+            a = {k: v for k, v in one.get(name, {}).items() if k not in RUN_FIELDS}
+            b = {k: v for k, v in many.get(name, {}).items() if k not in RUN_FIELDS}
+            found = differences(a, b)
+            if found:
+                same = False
+                print(f"{name}: metrics differ at {found[:10]}{' ...' if len(found) > 10 else ''}")
+        print(f"\nmetrics identical apart from {', '.join(RUN_FIELDS)}: {'OK' if same else 'NO'}")
+        print(f"load now: {load()} on {os.cpu_count()} CPUs; scale {args.scale}")
+        print(f"speedup: {wall1 / wall_n:.2f}x")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
