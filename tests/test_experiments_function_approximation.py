@@ -1,14 +1,19 @@
 """Tests of mlpgeo.experiments.function_approximation: the x^2 data and drivers, the numbers behind the
 verdicts (hand-computed), and every claim rule fed evidence on each side of its criterion."""
 
+import concurrent.futures
+import dataclasses
+import multiprocessing
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from torch import Tensor, nn
 
-from mlpgeo import memory
+from mlpgeo import memory, models
 from mlpgeo.experiments import function_approximation as fa
+from mlpgeo.experiments.jobs import run_jobs
 from mlpgeo.models import mlp, seeded
 from mlpgeo.regions import linear_regions_1d
 from mlpgeo.report import Claim
@@ -73,6 +78,94 @@ def test_relu_twin_is_deterministic_and_trained():
     assert isinstance(a[1], nn.ReLU)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
     assert fa.model_mse(a, x, y) < fa.model_mse(mlp([1, 8, 1], "relu", generator=seeded(3)), x, y)
+
+
+# ---- jobs: the same numbers in-process and in worker processes ----
+
+TINY = {"widths": (1, 6, 6, 1), "n_points": 40, "data_range": (-2.0, 2.0)}
+
+
+def same(a, b) -> bool:
+    """Bit-identical nested results (dicts, lists, tensors, arrays, dataclasses, numbers)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(u, v) for u, v in zip(a, b))
+    if isinstance(a, Tensor):
+        return isinstance(b, Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    if dataclasses.is_dataclass(a):
+        return type(a) is type(b) and all(same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
+        yield executor
+
+
+def tiny_readout_jobs():
+    x, y = fa.square_data(TINY["n_points"], *TINY["data_range"])
+    gelu = fa.train_model(x, y, 15, 7, TINY["widths"], "gelu", lr=1e-2).model
+    relu = fa.train_model(x, y, 15, 7, TINY["widths"], "relu", lr=1e-2).model
+    return [{"gelu_state": models.snapshot(gelu), "relu_state": models.snapshot(relu), "init_seed": 7,
+             "x_star": 1.0, "ig_every": 4, "ig_steps": 8, "curve_steps": curve, **TINY} for curve in ([2, 4], [])]
+
+
+def test_train_job_and_readout_job_same_in_process_and_in_two_processes(pool):
+    train = [{"epochs": e, "seed": s, "activation": a, "lr": 1e-2, **TINY}
+             for e, s, a in [(0, 1, "gelu"), (12, 2, "gelu"), (12, 2, "relu")]]
+    here = run_jobs(fa.train_job, train, executor=None, progress=False)
+    there = run_jobs(fa.train_job, train, executor=pool, progress=False)
+    assert same(here, there) and [r["epochs"] for r in here] == [0, 12, 12]
+    reads = tiny_readout_jobs()
+    here = run_jobs(fa.readout_job, reads, executor=None, progress=False)
+    there = run_jobs(fa.readout_job, reads, executor=pool, progress=False)
+    assert same(here, there)
+    assert len(here[0]["curve"]) == 2 and here[1]["curve"] == []
+
+
+def test_train_job_is_train_model_on_the_data():
+    x, y = fa.square_data(TINY["n_points"], *TINY["data_range"])
+    job = fa.train_job(10, 3, "relu", lr=1e-2, **TINY)
+    run = fa.train_model(x, y, 10, 3, TINY["widths"], "relu", lr=1e-2)
+    assert job["mse"] == run.mse and job["seed"] == 3 and job["activation"] == "relu"
+    restored = fa.restore_model(job["state"], "relu", TINY["widths"])
+    assert isinstance(restored[1], nn.ReLU) and same(models.snapshot(restored), models.snapshot(run.model))
+
+
+def test_train_sweeps_matches_seed_sweeps_and_relu_twin(pool):
+    x, y = fa.square_data()
+    widths = (1, 4, 1)
+    sweeps, twins = fa.train_sweeps([0, 3, 1], [0, 2], widths=widths, executor=pool)
+    reference = fa.seed_sweeps(x, y, [0, 3, 1], [0, 2], widths=widths)
+    assert list(sweeps) == list(twins) == [0, 2]
+    for s in (0, 2):
+        assert [(r.epochs, r.seed, r.mse) for r in sweeps[s]] == [(r.epochs, r.seed, r.mse) for r in reference[s]]
+        assert same(models.snapshot(sweeps[s][1].model), models.snapshot(reference[s][1].model))
+        twin = fa.relu_twin(x, y, widths, 1, seed=1000 * s + 2)  # the last model's seed and epoch count
+        assert same(models.snapshot(twins[s]), models.snapshot(twin))
+
+
+def test_readout_seeds_and_stack_seeds_match_the_per_seed_functions():
+    x, y = fa.square_data(TINY["n_points"], *TINY["data_range"])
+    sweeps = {s: fa.epoch_sweep(x, y, [0, 15], s, TINY["widths"], lr=1e-2) for s in (0, 1)}
+    twins = {s: fa.relu_twin(x, y, TINY["widths"], 15, 1000 * s + 1, lr=1e-2) for s in (0, 1)}
+    reads = fa.readout_seeds(sweeps, twins, 1.0, curve_steps=[2, 4], ig_every=4, ig_steps=8, **TINY)
+    best = [sweeps[s][-1].model for s in (0, 1)]
+    assert same(fa.stack_seeds(reads, "local"), fa.locality_across_seeds(best, 1.0))
+    initial = [mlp(TINY["widths"], "gelu", generator=seeded(1000 * s + 1)) for s in (0, 1)]
+    inside, moved = fa.pivot_shift(best, initial, TINY["data_range"])
+    assert fa.stack_seeds(reads, "pivots_inside").tolist() == inside
+    assert fa.stack_seeds(reads, "pivot_shift").tolist() == moved
+    pieces = [linear_regions_1d(twins[s], TINY["data_range"]) for s in (0, 1)]
+    assert same(fa.stack_seeds(reads, "pieces"), pieces)
+    assert same(fa.stack_seeds(reads, "relu_stats"), fa.relu_region_statistics(list(twins.values()), x, y, pieces))
+    assert same(fa.stack_seeds(reads, "at_x_star")[1], memory.contributions(best[1], torch.tensor([[1.0]])))
+    assert same(reads[1]["ig"], memory.integrated_gradients(best[1], x[::4], steps=8))
+    assert reads[0]["curve"] == fa.completeness_vs_steps(best[0], x[::4], [2, 4]) and reads[1]["curve"] == []
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -190,13 +283,16 @@ def check_claim(claim, claim_id, kind, verdict):
     assert isinstance(claim, Claim)
     assert claim.id == claim_id and claim.kind == kind and claim.verdict == verdict
     assert claim.criterion and claim.section in fa.SECTIONS.values()
+    assert isinstance(claim.measured["regime"], str) and "[-10, 10]" in claim.measured["regime"]  # names its regime
+    if kind == "source":
+        assert claim.measured["regime"].startswith(fa.REGIME)
 
 
 def test_claim_convergence_orders():
     falls = np.array([[1000.0, 1.0, 0.05], [2000.0, 3.0, 0.01]])
     claim = fa.claim_convergence_orders(falls)
     check_claim(claim, "convergence-orders", "source", "reproduced")
-    assert list(claim.measured) == ["mse_0_epochs", "mse_500_epochs", "log10_ratio"]
+    assert list(claim.measured) == ["mse_0_epochs", "mse_500_epochs", "log10_ratio", "regime"]
     assert claim.measured["log10_ratio"]["values"] == pytest.approx([np.log10(2e4), np.log10(2e5)])
     check_claim(fa.claim_convergence_orders(np.array([[100.0, 0.5], [100.0, 10.0]])), "convergence-orders", "source",
                 "partly reproduced")
@@ -218,7 +314,7 @@ def test_claim_local_keys():
     check_claim(fa.claim_local_keys(local), "local-keys-at-5", "source", "partly reproduced")
     check_claim(fa.claim_local_keys(local, sparse_share=0.8), "local-keys-at-5", "source", "reproduced")
     check_claim(fa.claim_local_keys(local, ratio=0.1), "local-keys-at-5", "source", "not reproduced")
-    assert list(fa.claim_local_keys(local).measured) == list(local)
+    assert list(fa.claim_local_keys(local).measured) == [*local, "regime"]
 
 
 def test_claim_sum_reconstructs_f5():
@@ -240,7 +336,7 @@ def test_claim_sum_is_output_everywhere():
 
     claim = fa.claim_sum_is_output_everywhere(stats([0.95, 1.0]))
     check_claim(claim, "sum-is-output-everywhere", "source", "reproduced")
-    assert list(claim.measured) == ["fraction_within_2pct", "median_relative_gap", "max_abs_gap"]
+    assert list(claim.measured) == ["fraction_within_2pct", "median_relative_gap", "max_abs_gap", "regime"]
     check_claim(fa.claim_sum_is_output_everywhere(stats([0.9, 0.2])), "sum-is-output-everywhere", "source",
                 "partly reproduced")
     check_claim(fa.claim_sum_is_output_everywhere(stats([0.4, 0.5])), "sum-is-output-everywhere", "source",
@@ -302,3 +398,9 @@ def test_report_figures_draw():
 def test_bad_input_ends_in_a_named_error(call, error, pattern):
     with pytest.raises(error, match=pattern):
         call()
+
+
+def test_every_claim_names_its_regime():
+    claim = fa.claim_gelu_beats_relu(np.array([0.1]), np.array([0.2]), regime="SGD lr 0.1")
+    assert claim.measured["regime"].startswith("SGD lr 0.1; 500 epochs")
+    assert fa.claim_convergence_orders(np.array([[10.0, 0.01]])).measured["regime"].endswith("0 to 500 epochs")

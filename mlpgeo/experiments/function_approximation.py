@@ -9,6 +9,7 @@ its settings and an integer ``seed``), the numbers behind the verdicts, the clai
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,9 @@ from matplotlib.colors import LogNorm
 from torch import Tensor, nn
 
 from mlpgeo import memory
-from mlpgeo.models import mlp, seeded, train
+from mlpgeo.experiments.jobs import run_jobs
+from mlpgeo.models import from_snapshot, mlp, seeded, snapshot, train
+from mlpgeo.regions import linear_regions_1d
 from mlpgeo.report import Claim, seed_verdict, summarize
 from mlpgeo.validate import check_int, check_number, check_tensor, check_x
 
@@ -33,12 +36,19 @@ __all__ = [
     "N_POINTS",
     "IG_STEPS",
     "SECTIONS",
+    "REGIME",
     "SweepRun",
     "square_data",
     "train_model",
     "epoch_sweep",
     "seed_sweeps",
     "relu_twin",
+    "train_job",
+    "restore_model",
+    "train_sweeps",
+    "readout_job",
+    "readout_seeds",
+    "stack_seeds",
     "model_mse",
     "sweep_mse",
     "orders_of_magnitude",
@@ -90,6 +100,11 @@ SECTIONS = {
     "regions": "5. A ReLU twin: exact linear regions",
 }
 """The report's headings that show the evidence of each claim."""
+REGIME = (
+    "1 -> 64 -> 256 -> 64 -> 1 MLP (PyTorch default initialisation), Adam lr 1e-3, full-batch MSE on 1000 "
+    "evenly spaced points of x^2 on [-10, 10], float32"
+)
+"""The training regime every claim is judged in (the source's settings), recorded beside each verdict."""
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -193,6 +208,185 @@ def relu_twin(
         The trained model.
     """
     return train_model(x, y, epochs, seed, widths, "relu", lr).model
+
+
+def train_job(
+    epochs: int,
+    seed: int,
+    activation: str = "gelu",
+    widths: Sequence[int] = WIDTHS,
+    lr: float = 1e-3,
+    n_points: int = N_POINTS,
+    data_range: tuple[float, float] = DATA_RANGE,
+) -> dict[str, Any]:
+    """One job of :func:`train_sweeps`: :func:`train_model` on :func:`square_data` for one epoch count and one
+    initialisation seed (all randomness from ``seed``).
+
+    Returns:
+        ``{"epochs", "seed", "activation", "mse", "state"}``; ``state`` is the trained model's
+        :func:`mlpgeo.models.snapshot` (rebuild it with :func:`restore_model`).
+    """
+    x, y = square_data(n_points, *data_range)
+    run = train_model(x, y, epochs, seed, widths, activation, lr)
+    return {"epochs": run.epochs, "seed": run.seed, "activation": activation, "mse": run.mse,
+            "state": snapshot(run.model)}
+
+
+def restore_model(state: dict[str, Tensor], activation: str = "gelu", widths: Sequence[int] = WIDTHS) -> nn.Sequential:
+    """The MLP of ``widths`` and ``activation`` holding the weights of ``state`` (a snapshot from a job)."""
+    return from_snapshot(mlp(widths, activation=activation, generator=seeded(0)), state)
+
+
+def train_sweeps(
+    epoch_counts: Sequence[int],
+    seeds: Sequence[int],
+    widths: Sequence[int] = WIDTHS,
+    lr: float = 1e-3,
+    relu_epochs: int | None = None,
+    executor: concurrent.futures.Executor | None = None,
+) -> tuple[dict[int, list[SweepRun]], dict[int, nn.Sequential]]:
+    """The source's experiment for every seed and each seed's ReLU twin, one job per model
+    (:func:`train_job` through :func:`mlpgeo.experiments.jobs.run_jobs`).
+
+    The GELU models are those of :func:`seed_sweeps` (model ``k`` of seed ``s`` initialised with seed
+    ``1000 s + k``); the twin of seed ``s`` is the ReLU model of :func:`relu_twin`, trained for
+    ``relu_epochs`` (default: the last epoch count) from the initialisation seed of the seed's last model.
+    Jobs are submitted longest first, so that workers finish together; the numbers do not depend on the
+    order or on the executor.
+
+    Args:
+        epoch_counts: the epoch counts, one fresh model each.
+        seeds: the seeds.
+        widths: layer widths.
+        lr: Adam's learning rate.
+        relu_epochs: the twins' epochs.
+        executor: where the jobs run (``None``: the environment's, see :func:`mlpgeo.experiments.jobs.run_jobs`).
+
+    Returns:
+        ``(sweeps, twins)``: ``{seed: [SweepRun per epoch count]}`` and ``{seed: trained ReLU twin}``, in the
+        order of ``seeds``.
+
+    Raises:
+        TypeError / ValueError: an epoch count or seed that is not an integer (``>= 0`` for epochs).
+    """
+    counts = [check_int(e, f"epoch_counts[{k}]", low=0) for k, e in enumerate(epoch_counts)]
+    seeds = [check_int(s, "seed") for s in seeds]
+    relu_epochs = counts[-1] if relu_epochs is None else check_int(relu_epochs, "relu_epochs", low=0)
+    common = {"widths": tuple(widths), "lr": lr}
+    keys = [("gelu", s, k) for s in seeds for k in range(len(counts))] + [("relu", s, len(counts) - 1) for s in seeds]
+
+    def job(key: tuple[str, int, int]) -> dict[str, Any]:
+        activation, s, k = key
+        epochs = counts[k] if activation == "gelu" else relu_epochs
+        return {"epochs": epochs, "seed": 1000 * s + k, "activation": activation, **common}
+
+    jobs = [job(key) for key in keys]
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i]["epochs"])  # stable: longest first
+    results = run_jobs(train_job, [jobs[i] for i in order], executor=executor, desc="x^2 models")
+    by_key = {keys[i]: result for i, result in zip(order, results)}
+    sweeps = {
+        s: [SweepRun(counts[k], by_key["gelu", s, k]["seed"], restore_model(by_key["gelu", s, k]["state"], "gelu",
+                                                                            widths), by_key["gelu", s, k]["mse"])
+            for k in range(len(counts))]
+        for s in seeds
+    }
+    twins = {s: restore_model(by_key["relu", s, len(counts) - 1]["state"], "relu", widths) for s in seeds}
+    return sweeps, twins
+
+
+def readout_job(
+    gelu_state: dict[str, Tensor],
+    relu_state: dict[str, Tensor],
+    init_seed: int,
+    widths: Sequence[int] = WIDTHS,
+    x_star: float = X_STAR,
+    threshold: float = 0.1,
+    ig_every: int = 5,
+    ig_steps: int = IG_STEPS,
+    curve_steps: Sequence[int] = (),
+    n_points: int = N_POINTS,
+    data_range: tuple[float, float] = DATA_RANGE,
+) -> dict[str, Any]:
+    """One job of :func:`readout_seeds`: every per-seed measurement of the report on one seed's trained GELU
+    model and its ReLU twin (deterministic: no randomness beyond ``init_seed``).
+
+    Args:
+        gelu_state: snapshot of the seed's longest-trained GELU model.
+        relu_state: snapshot of its ReLU twin.
+        init_seed: the GELU model's initialisation seed (its initial pivots).
+        widths: layer widths.
+        x_star: the query.
+        threshold: the "active" threshold of :func:`mlpgeo.memory.retrieval_locality`.
+        ig_every: integrated gradients on every ``ig_every``-th data point.
+        ig_steps: integrated-gradients nodes.
+        curve_steps: node counts of :func:`completeness_vs_steps` (empty: skipped).
+        n_points: data points.
+        data_range: data interval.
+
+    Returns:
+        ``{"pivots_inside", "pivot_shift", "local", "at_x_star", "everywhere", "ig", "exact", "pieces",
+        "relu_stats", "curve"}``: :func:`pivot_shift` (one float each), :func:`locality_across_seeds` and
+        :func:`relu_region_statistics` (``(1,)`` arrays), :func:`mlpgeo.memory.contributions` at ``x_star`` and
+        on the data, :func:`mlpgeo.memory.integrated_gradients` on the thinned grid, the twin's
+        :func:`mlpgeo.memory.relu_decomposition` on the data and :func:`mlpgeo.regions.linear_regions_1d` on
+        ``data_range``, and the completeness errors per node count.
+    """
+    x, y = square_data(n_points, *data_range)
+    gelu, relu = restore_model(gelu_state, "gelu", widths), restore_model(relu_state, "relu", widths)
+    initial = mlp(widths, activation="gelu", generator=seeded(init_seed))
+    inside, moved = pivot_shift([gelu], [initial], data_range)
+    grid = x[::ig_every]
+    pieces = linear_regions_1d(relu, data_range)
+    return {
+        "pivots_inside": inside[0],
+        "pivot_shift": moved[0],
+        "local": locality_across_seeds([gelu], x_star, threshold=threshold),
+        "at_x_star": memory.contributions(gelu, torch.tensor([[x_star]])),
+        "everywhere": memory.contributions(gelu, x),
+        "ig": memory.integrated_gradients(gelu, grid, steps=ig_steps),
+        "exact": memory.relu_decomposition(relu, x),
+        "pieces": pieces,
+        "relu_stats": relu_region_statistics([relu], x, y, [pieces]),
+        "curve": completeness_vs_steps(gelu, grid, curve_steps) if len(curve_steps) else [],
+    }
+
+
+def readout_seeds(
+    sweeps: dict[int, list[SweepRun]],
+    twins: dict[int, nn.Sequential],
+    x_star: float = X_STAR,
+    curve_steps: Sequence[int] = (),
+    executor: concurrent.futures.Executor | None = None,
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """:func:`readout_job` for every seed's last (longest-trained) GELU model and its twin, one job per seed.
+
+    Args:
+        sweeps: from :func:`train_sweeps`.
+        twins: the ReLU twins, same seeds.
+        x_star: the query.
+        curve_steps: node counts of the completeness curve, measured on the first seed only.
+        executor: where the jobs run.
+        kwargs: passed to every :func:`readout_job` (``widths``, ``ig_steps``, ...).
+
+    Returns:
+        One result dict per seed, in the order of ``sweeps``.
+    """
+    jobs = [{"gelu_state": snapshot(runs[-1].model), "relu_state": snapshot(twins[s]), "init_seed": runs[-1].seed,
+             "x_star": x_star, "curve_steps": list(curve_steps) if i == 0 else [], **kwargs}
+            for i, (s, runs) in enumerate(sweeps.items())]
+    return run_jobs(readout_job, jobs, executor=executor, desc="read-outs")
+
+
+def stack_seeds(readouts: Sequence[dict[str, Any]], key: str) -> Any:
+    """One statistic over seeds: ``(s,)`` arrays for a per-seed dict of arrays (``"local"``, ``"relu_stats"``),
+    an ``(s,)`` array for per-seed numbers, else the list of per-seed values."""
+    first = readouts[0][key]
+    if isinstance(first, dict):
+        return {name: np.concatenate([np.asarray(r[key][name]) for r in readouts]) for name in first}
+    if isinstance(first, (int, float)):
+        return np.array([r[key] for r in readouts])
+    return [r[key] for r in readouts]
 
 
 def model_mse(model: nn.Sequential, x: Tensor, y: Tensor) -> float:
@@ -437,12 +631,13 @@ def _summaries(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: summarize(v) for name, v in values.items()}
 
 
-def claim_convergence_orders(mse: np.ndarray, decades: float = 2.0) -> Claim:
+def claim_convergence_orders(mse: np.ndarray, decades: float = 2.0, regime: str = REGIME) -> Claim:
     """Training 0 -> 500 epochs takes the MSE down by several orders of magnitude.
 
     Args:
         mse: ``(s, k)`` from :func:`sweep_mse` (first column: untrained, last: longest training).
         decades: the orders of magnitude that count as "several".
+        regime: the training regime, recorded beside the numbers (``measured["regime"]``).
     """
     orders = orders_of_magnitude(mse)
     return Claim(
@@ -452,7 +647,8 @@ def claim_convergence_orders(mse: np.ndarray, decades: float = 2.0) -> Claim:
         source_value="several orders of magnitude (figure)",
         criterion=f"reproduced if log10(MSE_0 / MSE_500) >= {decades:g} for every seed; partly if for some seed; "
         "not reproduced otherwise",
-        measured=_summaries({"mse_0_epochs": mse[:, 0], "mse_500_epochs": mse[:, -1], "log10_ratio": orders}),
+        measured={**_summaries({"mse_0_epochs": mse[:, 0], "mse_500_epochs": mse[:, -1], "log10_ratio": orders}),
+                  "regime": f"{regime}; one fresh GELU model per epoch count, 0 to 500 epochs"},
         verdict=seed_verdict(orders >= decades),
         section=SECTIONS["experiment"],
     )
@@ -473,19 +669,22 @@ def claim_linear_is_constant(fit: dict[str, float], tolerance: float = 1e-6) -> 
         source_value="a constant",
         criterion=f"reproduced if the best affine fit has |slope| < {tolerance:g} and R^2 < {tolerance:g}; "
         "not reproduced otherwise",
-        measured=dict(fit),
+        measured={**fit, "regime": "the data alone: 1000 evenly spaced points of x^2 on [-10, 10]"},
         verdict=constant_fit_verdict(fit, tolerance),
         section=SECTIONS["experiment"],
     )
 
 
-def claim_local_keys(local: dict[str, np.ndarray], sparse_share: float = 0.25, ratio: float = 0.5) -> Claim:
+def claim_local_keys(
+    local: dict[str, np.ndarray], sparse_share: float = 0.25, ratio: float = 0.5, regime: str = REGIME
+) -> Claim:
     """At ``x* = 5`` only the neurons whose pivot is near 5 activate.
 
     Args:
         local: from :func:`locality_across_seeds`.
         sparse_share: the largest mean active fraction that counts as sparse.
         ratio: how much closer the active neurons' pivots must be.
+        regime: the training regime, recorded beside the numbers (``measured["regime"]``).
     """
     return Claim(
         id="local-keys-at-5",
@@ -495,14 +694,14 @@ def claim_local_keys(local: dict[str, np.ndarray], sparse_share: float = 0.25, r
         criterion=f"reproduced if at most {sparse_share:.0%} of the neurons are active at x* = 5 and the active "
         f"neurons' median |pivot - 5| is below {ratio:g} x the inactive neurons' (means over seeds); partly if one "
         "of the two holds; not reproduced otherwise",
-        measured=_summaries(local),
+        measured={**_summaries(local), "regime": f"{regime}; the 500-epoch GELU model, first hidden layer"},
         verdict=locality_verdict(local, sparse_share, ratio),
         section=SECTIONS["keys"],
     )
 
 
 def claim_sum_reconstructs_f5(
-    parts: Sequence[memory.Contributions], tolerance: float = 0.02, partly: float = 0.10
+    parts: Sequence[memory.Contributions], tolerance: float = 0.02, partly: float = 0.10, regime: str = REGIME
 ) -> Claim:
     """The summed contributions of the first layer reconstruct ``f(5) = 25``.
 
@@ -510,6 +709,7 @@ def claim_sum_reconstructs_f5(
         parts: one :class:`mlpgeo.memory.Contributions` at ``x* = 5`` per seed.
         tolerance: bound on every seed's relative gap.
         partly: bound on the median relative gap for "partly".
+        regime: the training regime, recorded beside the numbers (``measured["regime"]``).
     """
     output, total, gap = point_reconstruction(parts)
     return Claim(
@@ -519,19 +719,23 @@ def claim_sum_reconstructs_f5(
         source_value=25.0,
         criterion=f"reproduced if |f(5) - sum_i a_i df/da_i| / max(|f(5)|, 1) <= {tolerance:.0%} for every seed; "
         f"partly if its median over seeds <= {partly:.0%}; not reproduced otherwise",
-        measured=_summaries({"f_5": output, "sum_of_contributions_5": total, "relative_gap_5": gap}),
+        measured={**_summaries({"f_5": output, "sum_of_contributions_5": total, "relative_gap_5": gap}),
+                  "regime": f"{regime}; the 500-epoch GELU model, first hidden layer"},
         verdict=point_gap_verdict(gap, tolerance, partly),
         section=SECTIONS["decomposition"],
     )
 
 
-def claim_sum_is_output_everywhere(stats: dict[str, np.ndarray], share: float = 0.95, partly: float = 0.5) -> Claim:
+def claim_sum_is_output_everywhere(
+    stats: dict[str, np.ndarray], share: float = 0.95, partly: float = 0.5, regime: str = REGIME
+) -> Claim:
     """For every query the output equals the sum of the retrieved contributions (the lookup trace).
 
     Args:
         stats: from :func:`gap_statistics_across` at a 2% tolerance, over all queries.
         share: the share of queries within tolerance every seed needs.
         partly: the mean share needed for "partly".
+        regime: the training regime, recorded beside the numbers (``measured["regime"]``).
     """
     return Claim(
         id="sum-is-output-everywhere",
@@ -540,16 +744,21 @@ def claim_sum_is_output_everywhere(stats: dict[str, np.ndarray], share: float = 
         source_value="the dot's y-coordinate is the sum of all the bars",
         criterion=f"reproduced if at least {share:.0%} of the queries have a relative gap <= 2%, for every seed; "
         f"partly if at least {partly:.0%} do on average; not reproduced otherwise",
-        measured=_summaries({"fraction_within_2pct": stats["fraction_within"],
-                             "median_relative_gap": stats["median_relative_gap"],
-                             "max_abs_gap": stats["max_abs_gap"]}),
+        measured={**_summaries({"fraction_within_2pct": stats["fraction_within"],
+                                "median_relative_gap": stats["median_relative_gap"],
+                                "max_abs_gap": stats["max_abs_gap"]}),
+                  "regime": f"{regime}; the 500-epoch GELU model, first hidden layer"},
         verdict=everywhere_verdict(stats["fraction_within"], share, partly),
         section=SECTIONS["decomposition"],
     )
 
 
 def claim_exact_decompositions(
-    ig_error: np.ndarray, relu_residual: np.ndarray, ig_tolerance: float = 1e-3, relu_tolerance: float = 1e-9
+    ig_error: np.ndarray,
+    relu_residual: np.ndarray,
+    ig_tolerance: float = 1e-3,
+    relu_tolerance: float = 1e-9,
+    regime: str = REGIME,
 ) -> Claim:
     """The per-neuron splits that add up by construction do add up in our code (a check, not the source's).
 
@@ -558,6 +767,7 @@ def claim_exact_decompositions(
         relu_residual: ``(s,)`` relative residuals of the ReLU twin's per-region split.
         ig_tolerance: bound on the quadrature error.
         relu_tolerance: bound on the rounding error of the exact form.
+        regime: the training regime, recorded beside the numbers (``measured["regime"]``).
     """
     return Claim(
         id="exact-decompositions-add-up",
@@ -567,18 +777,21 @@ def claim_exact_decompositions(
         criterion=f"reproduced if, for every seed, the integrated-gradients completeness error at {IG_STEPS} nodes "
         f"is below {ig_tolerance:g} x max|f| and the ReLU per-region residual below {relu_tolerance:g} x max|f|; "
         "not reproduced otherwise",
-        measured=_summaries({"ig_relative_completeness_error_256": ig_error, "relu_relative_residual": relu_residual}),
+        measured={**_summaries({"ig_relative_completeness_error_256": ig_error,
+                                "relu_relative_residual": relu_residual}),
+                  "regime": f"{regime}; the 500-epoch GELU model and its 500-epoch ReLU twin, first hidden layer"},
         verdict=exact_split_verdict(ig_error, relu_residual, ig_tolerance, relu_tolerance),
         section=SECTIONS["decomposition"],
     )
 
 
-def claim_gelu_beats_relu(gelu_mse: np.ndarray, relu_mse: np.ndarray) -> Claim:
+def claim_gelu_beats_relu(gelu_mse: np.ndarray, relu_mse: np.ndarray, regime: str = REGIME) -> Claim:
     """GELU benefits the network: here, a lower MSE than the ReLU twin after 500 epochs.
 
     Args:
         gelu_mse: ``(s,)`` the GELU models' MSE after 500 epochs.
         relu_mse: ``(s,)`` their ReLU twins' MSE.
+        regime: the training regime, recorded beside the numbers (``measured["regime"]``).
     """
     gelu_mse, relu_mse = np.asarray(gelu_mse), np.asarray(relu_mse)
     wins = gelu_mse < relu_mse
@@ -590,7 +803,8 @@ def claim_gelu_beats_relu(gelu_mse: np.ndarray, relu_mse: np.ndarray) -> Claim:
         criterion="reproduced if the GELU model's MSE after 500 epochs is below its ReLU twin's for every seed; "
         "partly if for a majority of seeds; not reproduced otherwise",
         measured={**_summaries({"gelu_mse_500": gelu_mse, "relu_mse_500": relu_mse}),
-                  "gelu_wins_fraction": float(wins.mean())},
+                  "gelu_wins_fraction": float(wins.mean()),
+                  "regime": f"{regime}; 500 epochs, GELU vs ReLU from the same initialisation seed"},
         verdict=seed_verdict(wins, majority=True),
         section=SECTIONS["regions"],
     )
