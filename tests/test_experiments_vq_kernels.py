@@ -439,3 +439,83 @@ def test_report_figures_are_titled_and_fit_the_column():
     for figure in figures:
         assert figure.get_figwidth() <= MAX_WIDTH_IN
         plt.close(figure)
+
+
+# --------------------------------------------------------------------------------------------------
+# Jobs: every driver gives the same results in-process and in 2 spawned processes
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_processes():
+    import concurrent.futures
+    import multiprocessing
+
+    executor = concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+    yield executor
+    executor.shutdown()
+
+
+def same(a, b) -> bool:
+    """Deep equality of job results (tensors compared exactly, NaN equal to NaN)."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.equal(a.nan_to_num(7.0), b.nan_to_num(7.0))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(u, v) for u, v in zip(a, b))
+    if hasattr(a, "__dataclass_fields__"):
+        return type(a) is type(b) and same(vars(a), vars(b))
+    if isinstance(a, float) and isinstance(b, float) and a != a:
+        return b != b
+    return a == b
+
+
+def test_rotation_jobs_identical_in_process_and_in_two_processes(two_processes):
+    from mlpgeo.experiments.jobs import run_jobs
+
+    x, y = torch.tensor([[-0.5, 0.2], [-0.4, -0.3], [0.5, 0.1], [0.4, -0.2]]), torch.tensor([0, 0, 1, 1])
+    jobs = [dict(x=x, labels=y, seed=s, angle=0.3, epochs=3, points=exp.disc_grid(12), widths=(2, 6, 1),
+                 keep_models=s == 0) for s in (0, 1)]
+    local, spawned = run_jobs(exp.rotation_run, jobs), run_jobs(exp.rotation_run, jobs, executor=two_processes)
+    assert same(local, spawned) and local[1].models is None
+    # the kept snapshots rebuild the trained networks exactly
+    study = exp.rotation_study(x, y, [0, 1], 0.3, 3, exp.disc_grid(12), widths=(2, 6, 1), executor=two_processes)
+    model, _, _ = exp.train_bce(x, y, (2, 6, 1), 0, 3)
+    assert same(models.snapshot(study.shown[0]), models.snapshot(model)) and same(study.aligned, [r.aligned for r in local])
+
+
+def test_high_dim_jobs_identical_in_process_and_in_two_processes(two_processes):
+    from mlpgeo.experiments.jobs import run_jobs
+
+    jobs = [dict(seed=s, angle=0.3, epochs=2, n=24, n_test=20, keep_nets=s == 0) for s in (0, 1)]
+    local, spawned = run_jobs(exp.high_dim_run, jobs), run_jobs(exp.high_dim_run, jobs, executor=two_processes)
+    assert same(local, spawned) and local[1]["nets"] is None
+    # the driver returns what high_dim_study returns for the first seed, nets rebuilt from their snapshots
+    scores, (x, x_rot, y, nets) = exp.high_dim_runs([0, 1], 0.3, 2, n=24, n_test=20, executor=two_processes)
+    direct_scores, (dx, dx_rot, dy, dnets) = exp.high_dim_study(0, 0.3, 2, n=24, n_test=20)
+    assert same(scores, [r["scores"] for r in local]) and same(scores[0], direct_scores)
+    assert torch.equal(x, dx) and torch.equal(x_rot, dx_rot) and torch.equal(y, dy)
+    assert all(same(models.snapshot(nets[k]), models.snapshot(dnets[k])) for k in dnets)
+
+
+def test_mnist_kernel_jobs_identical_in_process_and_in_two_processes(two_processes):
+    import numpy as np
+
+    g = models.seeded(0)
+    x, y = torch.rand(60, 20, generator=g), torch.randint(0, 3, (60,), generator=g)
+    sweep, grid = {"linear": np.geomspace(1, 10, 2)}, {"linear": np.geomspace(1, 10, 3)}
+    local = exp.mnist_kernel_study(x, y, x[:15], y[:15], [0, 1], sweep, grid)
+    spawned = exp.mnist_kernel_study(x, y, x[:15], y[:15], [0, 1], sweep, grid, executor=two_processes)
+    assert same(local, spawned) and len(spawned.shown_kernels) == 4
+
+
+def test_lemma_jobs_identical_in_process_and_in_two_processes(two_processes):
+    points = torch.rand(20, 2, generator=models.seeded(0)) * 2 - 1
+    x, y = torch.tensor([[-0.5, 0.0], [0.5, 0.0]]), torch.tensor([0, 1])
+    archs = {"shallow": [[2, 4, 1]], "deep": [[2, 3, 3, 1]]}
+    local = exp.lemma_study([0, 1], archs, points, x, y, epochs=5)
+    spawned = exp.lemma_study([0, 1], archs, points, x, y, epochs=5, executor=two_processes)
+    assert same(local, spawned) and len(local) == 8
+    assert [(r["seed"], r["kind"], r["trained"]) for r in local[:4]] == [
+        (0, "shallow", False), (0, "shallow", True), (0, "deep", False), (0, "deep", True)]

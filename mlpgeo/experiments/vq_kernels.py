@@ -16,6 +16,7 @@ two-moons network for the site's interactive view.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import math
 from collections.abc import Sequence
@@ -31,7 +32,8 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from mlpgeo.data import atomic_write_bytes, high_dim_moons, rotate
-from mlpgeo.models import accuracy, mlp, seeded, train, weights
+from mlpgeo.experiments.jobs import run_jobs
+from mlpgeo.models import accuracy, from_snapshot, mlp, seeded, snapshot, train, weights
 from mlpgeo.plotting import color
 from mlpgeo.regions import Regions, linear_regions_2d
 from mlpgeo.report import Claim, Table, metrics_dir, summarize
@@ -69,6 +71,7 @@ __all__ = [
     "disc_grid",
     "format_mean_std",
     "train_bce",
+    "restore",
     "rotation_commutation",
     "RotationRun",
     "RotationStudy",
@@ -79,6 +82,9 @@ __all__ = [
     "claim_rotation",
     "embedding_scores",
     "high_dim_study",
+    "HIGH_DIM_WIDTHS",
+    "high_dim_run",
+    "high_dim_runs",
     "score_values",
     "mean_score",
     "high_dim_table",
@@ -198,6 +204,12 @@ def train_bce(
     return model, history.epoch_loss[-1], accuracy(model, x, labels)
 
 
+def restore(widths: Sequence[int], state: dict[str, Tensor]) -> nn.Sequential:
+    """The ReLU MLP ``widths`` holding the weights of ``state`` (a :func:`mlpgeo.models.snapshot`, e.g. the
+    trained network a job sends back)."""
+    return from_snapshot(mlp(list(widths), generator=seeded(0)), state)
+
+
 # --------------------------------------------------------------------------------------------------
 # Fig. 1: two moons and the rotated two moons
 # --------------------------------------------------------------------------------------------------
@@ -250,7 +262,8 @@ class RotationRun:
         retrained: original model against one retrained on the same data (seed + 100) at angle 0.
         loss: final BCE losses of the original and the rotated model.
         acc: their training accuracies.
-        models: ``(model, model_rot)``.
+        models: ``(model, model_rot)`` as :func:`mlpgeo.models.snapshot` state dicts (rebuild with
+            :func:`restore`), or ``None`` when not kept.
     """
 
     aligned: dict[str, float]
@@ -258,14 +271,14 @@ class RotationRun:
     retrained: dict[str, float]
     loss: list[float]
     acc: list[float]
-    models: tuple[nn.Sequential, nn.Sequential]
+    models: tuple[dict[str, Tensor], dict[str, Tensor]] | None
 
 
 def rotation_run(
     x: Tensor, labels: Tensor, seed: int, angle: float, epochs: int, points: Tensor,
-    widths: Sequence[int] = (2, 96, 96, 96, 1),
+    widths: Sequence[int] = (2, 96, 96, 96, 1), keep_models: bool = True,
 ) -> RotationRun:
-    """Fig. 1 for one seed: does the partition learned on rotated data equal the rotated partition?
+    """Fig. 1 for one seed (one job): does the partition learned on rotated data equal the rotated partition?
 
     Trains (:func:`train_bce`) one model on ``x`` and one on ``R x`` (rotation by ``angle``) from ``seed``,
     and a third on ``x`` from ``seed + 100``, and compares their VQ kernels on ``points`` with
@@ -280,6 +293,7 @@ def rotation_run(
         epochs: full-batch training epochs.
         points: evaluation points ``(p, 2)``, e.g. :func:`disc_grid`.
         widths: the MLP's layer widths.
+        keep_models: send back the original and rotated models' snapshots (else ``models`` is ``None``).
 
     Returns:
         A :class:`RotationRun`.
@@ -294,7 +308,7 @@ def rotation_run(
         retrained=rotation_commutation(model, model_again, points, 0.0),
         loss=[loss, loss_rot],
         acc=[acc, acc_rot],
-        models=(model, model_rot),
+        models=(snapshot(model), snapshot(model_rot)) if keep_models else None,
     )
 
 
@@ -325,17 +339,20 @@ class RotationStudy:
 
 def rotation_study(
     x: Tensor, labels: Tensor, seeds: Sequence[int], angle: float, epochs: int, points: Tensor,
-    widths: Sequence[int] = (2, 96, 96, 96, 1),
+    widths: Sequence[int] = (2, 96, 96, 96, 1), executor: concurrent.futures.Executor | None = None,
 ) -> RotationStudy:
-    """:func:`rotation_run` for every seed, gathered into a :class:`RotationStudy` (figure: first seed)."""
-    runs = [rotation_run(x, labels, seed, angle, epochs, points, widths) for seed in seeds]
+    """:func:`rotation_run` for every seed, one job each (:func:`mlpgeo.experiments.jobs.run_jobs` on
+    ``executor``), gathered into a :class:`RotationStudy` (figure: first seed's models)."""
+    jobs = [dict(x=x, labels=labels, seed=seed, angle=angle, epochs=epochs, points=points, widths=tuple(widths),
+                 keep_models=i == 0) for i, seed in enumerate(seeds)]
+    runs = run_jobs(rotation_run, jobs, executor=executor, desc="Fig. 1 seeds")
     return RotationStudy(
         aligned=[r.aligned for r in runs],
         unaligned=[r.unaligned for r in runs],
         retrained=[r.retrained for r in runs],
         loss=[v for r in runs for v in r.loss],
         acc=[v for r in runs for v in r.acc],
-        shown=runs[0].models if runs else None,
+        shown=tuple(restore(widths, state) for state in runs[0].models) if runs else None,
     )
 
 
@@ -449,13 +466,54 @@ def high_dim_study(seed: int, angle: float, epochs: int, n: int = 150, n_test: i
     scores: dict[str, Any] = {}
     nets: dict[str, nn.Sequential] = {}
     for name, xx, yy in [("vq", x, y), ("vq_rot", x_rot, y), ("vq_shuffled", x, y_shuffled)]:
-        nets[name], _, _ = train_bce(xx, yy, [x.shape[1], 64, 64, 64, 1], seed, epochs)
+        nets[name], _, _ = train_bce(xx, yy, [x.shape[1], *HIGH_DIM_WIDTHS[1:]], seed, epochs)
         scores[name] = embedding_scores(vq_distance(nets[name], xx), yy, seed=seed)
     scores["euclidean"] = embedding_scores(torch.cdist(x, x).pow(2), y, seed=seed)
     scores["vq_heldout"] = embedding_scores(vq_distance(nets["vq"], x_test), y_test, seed=seed)
     scores["euclidean_heldout"] = embedding_scores(torch.cdist(x_test, x_test).pow(2), y_test, seed=seed)
     scores["test_accuracy"] = accuracy(nets["vq"], x_test, y_test)
     return scores, (x, x_rot, y, nets)
+
+
+HIGH_DIM_WIDTHS = (100, 64, 64, 64, 1)
+"""The layer widths of the Fig. 2 networks (:func:`high_dim_study`)."""
+
+
+def high_dim_run(
+    seed: int, angle: float, epochs: int, n: int = 150, n_test: int = 300, keep_nets: bool = False
+) -> dict[str, Any]:
+    """:func:`high_dim_study` for one seed as a job: plain results only.
+
+    Returns:
+        ``{"scores": scores, "nets": {"vq": state, "vq_rot": state, "vq_shuffled": state} or None}``, the
+        nets as :func:`mlpgeo.models.snapshot` state dicts when ``keep_nets`` (rebuild with :func:`restore` and
+        :data:`HIGH_DIM_WIDTHS`).
+    """
+    scores, (_, _, _, nets) = high_dim_study(seed, angle, epochs, n, n_test)
+    return {"scores": scores, "nets": {name: snapshot(net) for name, net in nets.items()} if keep_nets else None}
+
+
+def high_dim_runs(
+    seeds: Sequence[int], angle: float, epochs: int, n: int = 150, n_test: int = 300,
+    executor: concurrent.futures.Executor | None = None,
+) -> tuple[list[dict], tuple]:
+    """:func:`high_dim_run` for every seed, one job each (:func:`mlpgeo.experiments.jobs.run_jobs` on
+    ``executor``).
+
+    Returns:
+        ``(scores per seed, (x, x_rot, y, nets) of the first seed)``, the latter as :func:`high_dim_study`
+        returns it (data rebuilt from the seed, nets restored from their snapshots).
+    """
+    jobs = [dict(seed=seed, angle=angle, epochs=epochs, n=n, n_test=n_test, keep_nets=i == 0)
+            for i, seed in enumerate(seeds)]
+    runs = run_jobs(high_dim_run, jobs, executor=executor, desc="Fig. 2 seeds")
+    if not runs:
+        return [], ()
+    x, y = high_dim_moons(n, generator=seeded(seeds[0]))  # the first seed's data, as high_dim_study draws it
+    x_rot = torch.cat([rotate(x[:, :2], angle), x[:, 2:]], 1)
+    widths = (x.shape[1],) + HIGH_DIM_WIDTHS[1:]
+    nets = {name: restore(widths, state) for name, state in runs[0]["nets"].items()}
+    return [r["scores"] for r in runs], (x, x_rot, y, nets)
 
 
 def score_values(scores: Sequence[dict], kind: str, metric: str) -> list[float]:
@@ -668,11 +726,14 @@ class MnistKernelStudy:
 def mnist_kernel_study(
     x_train: Tensor, y_train: Tensor, x_test: Tensor, y_test: Tensor, seeds: Sequence[int],
     sweep: dict[str, Sequence[float]], fit_grid: dict[str, Sequence[float]], names: Sequence[str] = KERNEL_NAMES,
+    executor: concurrent.futures.Executor | None = None,
 ) -> MnistKernelStudy:
-    """:func:`mnist_kernel_run` for every seed (kernels kept for the first), stacked into a
-    :class:`MnistKernelStudy`."""
-    runs = [mnist_kernel_run(x_train, y_train, x_test, y_test, seed, sweep, fit_grid, names, keep_kernels=i == 0)
-            for i, seed in enumerate(seeds)]
+    """:func:`mnist_kernel_run` for every seed, one job each (:func:`mlpgeo.experiments.jobs.run_jobs` on
+    ``executor``; kernels kept for the first), stacked into a :class:`MnistKernelStudy`."""
+    jobs = [dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, seed=seed,
+                 sweep=sweep, fit_grid=fit_grid,
+                 names=tuple(names), keep_kernels=i == 0) for i, seed in enumerate(seeds)]
+    runs = run_jobs(mnist_kernel_run, jobs, executor=executor, desc="Figs. 3-4 seeds")
     return MnistKernelStudy(
         stated={form: torch.stack([r.stated[form] for r in runs]) for form in FORMS},
         sweeps={form: torch.stack([r.sweeps[form] for r in runs]) for form in sweep},
@@ -1044,9 +1105,10 @@ def lemma_run(
 
 def lemma_study(
     seeds: Sequence[int], archs: dict[str, Sequence[Sequence[int]]], points: Tensor, x: Tensor, labels: Tensor,
-    epochs: int = 300, lr: float = 3e-3,
+    epochs: int = 300, lr: float = 3e-3, executor: concurrent.futures.Executor | None = None,
 ) -> list[dict]:
-    """:func:`lemma_run` for every seed, architecture and state (random, trained), in that nesting order.
+    """:func:`lemma_run` for every seed, architecture and state (random, trained), in that nesting order, one
+    job per network (:func:`mlpgeo.experiments.jobs.run_jobs` on ``executor``).
 
     Args:
         seeds: initialisation/training seeds.
@@ -1056,10 +1118,13 @@ def lemma_study(
         labels: their 0/1 labels ``(m,)``.
         epochs: full-batch training epochs.
         lr: Adam learning rate.
+        executor: where the jobs run (``None``: in-process unless the environment says otherwise).
     """
-    return [lemma_run(seed, kind, widths, trained, points, x, labels, epochs, lr)
+    jobs = [dict(seed=seed, kind=kind, widths=widths, trained=trained, points=points, x=x, labels=labels,
+                 epochs=epochs, lr=lr)
             for seed in seeds for kind, widths_list in archs.items() for widths in widths_list
             for trained in (False, True)]
+    return run_jobs(lemma_run, jobs, executor=executor, desc="lemma networks")
 
 
 LEMMA_COLUMNS = {
