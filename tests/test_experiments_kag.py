@@ -1,6 +1,8 @@
 """Tests of mlpgeo.experiments.kag: the KAG report's drivers, analysis, claim rules, tables and figures."""
 
+import concurrent.futures
 import math
+import multiprocessing
 import pickle
 
 import matplotlib.pyplot as plt
@@ -10,6 +12,7 @@ import torch
 
 from mlpgeo import kag
 from mlpgeo.experiments import kag as experiment
+from mlpgeo.experiments.jobs import run_jobs
 from mlpgeo.models import mlp, seeded
 from mlpgeo.plotting import MAX_WIDTH_IN
 from mlpgeo.report import Claim, Table
@@ -498,3 +501,133 @@ def test_report_figures_fit_the_page():
         assert fig.get_figwidth() <= MAX_WIDTH_IN
     assert len(figures[3].axes) == 3 * 3 + 3  # three networks x three units, one colour bar per row
     plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------------
+# Jobs: the same results in-process and in 2 spawned processes
+# --------------------------------------------------------------------------------------------------
+
+
+def tiny_data():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(48, 784, generator=g)
+    return x, torch.randint(0, 10, (48,), generator=g)
+
+
+def same_results(a, b):
+    """Equal nested results, tensors compared exactly (state dicts of snapshots included)."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and torch.equal(a, b)
+    if isinstance(a, torch.nn.Module):
+        return same_results(a.state_dict(), b.state_dict())
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(same_results(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_results(u, v) for u, v in zip(a, b))
+    return a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
+
+
+@pytest.fixture(scope="module")
+def spawn_pool():
+    pool = concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+    yield pool
+    pool.shutdown()
+
+
+def test_setting_and_min_distance_jobs_in_process_and_in_two_processes(spawn_pool):
+    x, y = tiny_data()
+    kwargs = dict(radii=(7, 28), multi_centers=[(6.5, 6.5), (20.5, 20.5)], snapshot_epochs=(0, 1))
+    settings = [dict(x_train=x, y_train=y, x_test=x[:8], y_test=y[:8], x_probe=x[:3], activation=a, width=8, seed=s,
+                     training=t, epochs=1, n_minors=20, n_rotations=1, **kwargs)
+                for a, s in (("gelu", 0), ("relu", 1)) for t in experiment.TRAININGS]
+    local = run_jobs(experiment.setting_job, settings, executor=None, progress=False)
+    remote = run_jobs(experiment.setting_job, settings, executor=spawn_pool, progress=False)
+    assert same_results(local, remote)
+    # the driver: the same runs in-process and in 2 processes, and the same as run_setting one by one
+    args = (x, y, x[:8], y[:8], x[:3], ["relu"], [6, 8], [1], 1)
+    runs_local = experiment.run_settings(*args, executor=None, **kwargs)
+    runs_remote = experiment.run_settings(*args, executor=spawn_pool, **kwargs)
+    assert same_results(runs_local, runs_remote)
+    one = experiment.run_setting(x, y, x[:8], y[:8], x[:3], "relu", 8, 1, 1, **kwargs)
+    assert same_results(runs_local[1], one)
+    assert [(r["width"], r["seed"]) for r in runs_local] == [(6, 1), (8, 1)]
+    assert {r["reading"] for r in runs_local[0]["ratios"]} == {"centre", "active rows"}  # multi-centre: widest only
+    assert runs_local[0]["epochs"] == [] and runs_local[1]["epochs"]
+    md_local = experiment.min_distance_records(runs_local, x[:3], 8, distances=(1, 10), n_minors=20, n_rotations=1)
+    md_remote = experiment.min_distance_records(runs_local, x[:3], 8, distances=(1, 10), n_minors=20, n_rotations=1,
+                                                executor=spawn_pool)
+    assert md_local == md_remote and len(md_local) == 1 * 2 * 2 * 2  # runs x layers x distances x trainings
+
+
+def test_merge_setting_needs_both_trainings_of_one_setting():
+    x, y = tiny_data()
+    job = dict(x_train=x, y_train=y, x_test=x[:8], y_test=y[:8], x_probe=x[:3], activation="relu", width=8, epochs=1,
+               radii=(28,), n_minors=20, n_rotations=1)
+    standard = experiment.setting_job(seed=0, training="standard", **job)
+    with pytest.raises(ValueError, match="one job per training"):
+        experiment.merge_setting([standard])
+    with pytest.raises(ValueError, match="one job per training"):
+        experiment.merge_setting([standard, experiment.setting_job(seed=1, training="augmented", **job)])
+    with pytest.raises(ValueError, match="training"):
+        experiment.setting_job(seed=0, training="shuffled", **job)
+
+
+# --------------------------------------------------------------------------------------------------
+# The revised rules hold for any seed set (3 seeds at ci, 5 at full, or others)
+# --------------------------------------------------------------------------------------------------
+
+
+def seed_records(per_seed, seeds, radii=(7, 14, 21, 28)):
+    """Ratio records of one GELU width-8 network for ``seeds``: ``per_seed(seed_position, radius)`` gives
+    every ratio (pr = kl = rr) of that seed and radius."""
+    return [dict(activation="gelu", width=8, k=2, layer=layer, radius=radius, seed=seed, reading=reading,
+                 training=training, **{m: per_seed(i, radius) for m in kag.METRICS})
+            for reading in ("centre", "multi-centre") for training in experiment.TRAININGS for layer in (1, 2)
+            for radius in radii for i, seed in enumerate(seeds)]
+
+
+SEED_SETS = [(0, 1, 2), (0, 1, 2, 3, 4), (3, 4, 5), (7, 2, 9, 11, 5)]
+
+
+@pytest.mark.parametrize("seeds", SEED_SETS)
+def test_scale_agnostic_rule_depends_on_values_not_on_seed_labels(seeds):
+    # every seed well above 1 and flat across radii: reproduced whatever the seeds are called and however many
+    flat = seed_records(lambda i, r: 1.5 + 0.02 * i, seeds)
+    claim = experiment.claim_scale_agnostic(flat, 8, (7, 14, 21, 28), ["gelu"])
+    assert claim.verdict == "reproduced" and claim.measured["n_signal_series"] == 24
+    assert claim.measured["signal_series_stable"]["mean"] == 1.0
+    # above 1 at small radii only (a signal that is not scale-agnostic): not reproduced
+    drifting = seed_records(lambda i, r: (1.6 if r <= 14 else 1.0) + 0.02 * i, seeds)
+    claim = experiment.claim_scale_agnostic(drifting, 8, (7, 14, 21, 28), ["gelu"])
+    assert claim.verdict == "not reproduced" and claim.measured["n_signal_series"] == 24
+    assert claim.measured["signal_series_stable"]["mean"] == 0.0
+    # one seed far off makes mean - std <= 1: no signal at all, and the rule says so (not a spurious pass)
+    noisy = seed_records(lambda i, r: 0.2 if i == 0 else 1.3, seeds)
+    claim = experiment.claim_scale_agnostic(noisy, 8, (7, 14, 21, 28), ["gelu"])
+    assert claim.verdict == "not reproduced" and claim.measured["n_signal_series"] == 0
+
+
+@pytest.mark.parametrize("seeds", SEED_SETS)
+def test_width_rule_depends_on_values_not_on_seed_labels(seeds):
+    def cells_for(wide_value, narrow_value):
+        records = [dict(r, width=w) for w, value in ((16, wide_value), (8, narrow_value))
+                   for r in seed_records(lambda i, r, v=value: v + 0.01 * i, seeds, radii=(7, 14, 28))]
+        return experiment.training_cells(records, reading="centre")
+
+    wider = experiment.claim_larger_stronger(cells_for(1.8, 1.3), 16, 8, activations=("gelu",))
+    assert wider.verdict == "reproduced" and wider.measured["n_signal_cells"] == 2 * 2 * 3 * 3
+    narrower = experiment.claim_larger_stronger(cells_for(1.3, 1.8), 16, 8, activations=("gelu",))
+    assert narrower.verdict == "not reproduced" and narrower.measured["signal_cells_wider_stronger"]["mean"] == 0.0
+    towards_one = experiment.claim_larger_stronger(cells_for(1.0, 0.7), 16, 8, activations=("gelu",))
+    assert towards_one.verdict == "not reproduced" and towards_one.measured["n_signal_cells"] == 0
+    assert towards_one.measured["first_rule_verdict"] == "reproduced"
+
+
+@pytest.mark.parametrize("seeds", SEED_SETS)
+def test_augmentation_rule_pairs_seeds_whatever_their_number(seeds):
+    std = {("gelu", 8, 1, 2, 7, m): seeded_cell([2.0 + 0.1 * i for i in range(len(seeds))]) for m in kag.METRICS}
+    lowered = {key: seeded_cell([0.7 * v for v in c["values"]]) for key, c in std.items()}
+    claim = experiment.claim_augmentation_lowers(std, lowered, ["gelu"])
+    assert claim.verdict == "reproduced" and claim.measured["reduction_signal_cells"]["n"] == len(seeds)
+    same = {key: seeded_cell(list(c["values"])) for key, c in std.items()}
+    assert experiment.claim_augmentation_lowers(std, same, ["gelu"]).verdict == "not reproduced"

@@ -12,6 +12,7 @@ the report's figures.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -27,7 +28,8 @@ from torch import Tensor, nn
 from mlpgeo import kag
 from mlpgeo.data import augment_digits
 from mlpgeo.kag import IMAGE_CENTER, IMAGE_SIDE, METRICS
-from mlpgeo.models import accuracy, clone, from_snapshot, mlp, seeded, train
+from mlpgeo.experiments.jobs import run_jobs
+from mlpgeo.models import accuracy, clone, from_snapshot, mlp, seeded, snapshot, train
 from mlpgeo.plotting import color
 from mlpgeo.report import Claim, Table, band_verdict, summarize, threshold_verdict
 from mlpgeo.validate import PIECEWISE_LINEAR, check_choice, check_model
@@ -78,13 +80,27 @@ def train_pair(
     init = mlp([x.shape[1], width, width, 10], activation, generator=seeded(seed))
     nets: dict[str, Any] = {"random": init}
     for name in TRAININGS:
-        net = clone(init)
-        transform = partial(augment_digits, max_shift=max_shift, max_degrees=max_degrees) if name == "augmented" else None
-        history = train(net, x, y, epochs=epochs, batch_size=batch_size, lr=lr, generator=seeded(seed),
-                        transform=transform, snapshot_every=snapshot_every, progress=False)
-        nets[name] = net
-        nets[f"history_{name}"] = history
+        nets[name], nets[f"history_{name}"] = train_copy(init, x, y, name, seed, epochs, batch_size, lr, max_shift,
+                                                         max_degrees, snapshot_every)
     return nets
+
+
+def train_copy(
+    init: nn.Sequential, x: Tensor, y: Tensor, training: str, seed: int, epochs: int, batch_size: int = 128,
+    lr: float = 1e-3, max_shift: float = 2.0, max_degrees: float = 10.0, snapshot_every: int | None = None,
+) -> tuple[nn.Sequential, Any]:
+    """One trained copy of ``init`` (left unchanged): ``training`` ``"standard"`` or ``"augmented"`` (see
+    :func:`train_pair`), Adam, batches drawn from a generator seeded with ``seed``.
+
+    Returns:
+        ``(network, history)`` (:func:`mlpgeo.models.train`'s history).
+    """
+    check_choice(training, "training", TRAININGS)
+    net = clone(init)
+    transform = partial(augment_digits, max_shift=max_shift, max_degrees=max_degrees) if training == "augmented" else None
+    history = train(net, x, y, epochs=epochs, batch_size=batch_size, lr=lr, generator=seeded(seed),
+                    transform=transform, snapshot_every=snapshot_every, progress=False)
+    return net, history
 
 
 def sweep(
@@ -176,6 +192,105 @@ def ratio_records(records: Sequence[Mapping[str, Any]], trained: str, random: st
     return out
 
 
+def setting_job(
+    x_train: Tensor,
+    y_train: Tensor,
+    x_test: Tensor,
+    y_test: Tensor,
+    x_probe: Tensor,
+    activation: str,
+    width: int,
+    seed: int,
+    training: str,
+    epochs: int,
+    radii: Sequence[float] = RADII,
+    multi_centers: Sequence[Sequence[float]] | None = None,
+    snapshot_epochs: Sequence[int] = (),
+    n_minors: int = 500,
+    n_rotations: int = 5,
+    active_radii: Sequence[float] = (14, 28),
+    max_shift: float = 2.0,
+    max_degrees: float = 10.0,
+) -> dict[str, Any]:
+    """One job of the KAG report: one (activation, width, seed) and ONE training of its initialisation.
+
+    Builds the initialisation ``784 -> width -> width -> 10`` from ``seed``, trains one copy (:func:`train_copy`,
+    ``training`` = ``"standard"`` or ``"augmented"``, as :func:`train_pair` does) and measures on ``x_probe``:
+
+    - ``"ratios"``: ``{reading: ratio records}``, trained / random (:func:`sweep`, :func:`ratio_records`) for
+      both hidden layers: ``"centre"`` (k = 1, 2 at ``radii`` around the image centre), with ``multi_centers``
+      ``"multi-centre"`` (k = 2, mean over balls at those centres), for piecewise-linear activations
+      ``"active rows"`` (k = 2, minor rows from active units at ``active_radii``);
+    - ``"accuracy"``: test accuracy of the initialisation and of the trained network;
+    - ``"zero_rows"``: :func:`mlpgeo.kag.zero_rows` per layer;
+    - ``"epochs"``: ratios (layers 1 and 2, k = 2, all pixels) of the network after each of ``snapshot_epochs``.
+
+    Every network is measured with generators seeded alike, so the random network's numbers are the same in
+    the standard and the augmented job and the two jobs together give what :func:`run_setting` gives.
+
+    Returns:
+        ``{"activation", "width", "seed", "training", "accuracy", "ratios", "zero_rows", "epochs", "trained"}``;
+        ``"trained"`` is a :func:`mlpgeo.models.snapshot` of the trained network.
+    """
+    check_choice(training, "training", TRAININGS)
+    init = mlp([x_train.shape[1], width, width, 10], activation, generator=seeded(seed))
+    net, history = train_copy(init, x_train, y_train, training, seed, epochs, max_shift=max_shift,
+                              max_degrees=max_degrees, snapshot_every=1 if snapshot_epochs else None)
+    tag = {"activation": activation, "width": width, "seed": seed}
+    models = {"random": init, training: net}
+    readings: list[tuple[str, dict[str, Any]]] = [
+        ("centre", dict(ks=(1, 2), radii=radii, centers=(IMAGE_CENTER,), rows="all")),
+    ]
+    if multi_centers:
+        readings.append(("multi-centre", dict(ks=(2,), radii=radii, centers=multi_centers, rows="all")))
+    if all(isinstance(act, PIECEWISE_LINEAR) for _, act in check_model(init)):
+        readings.append(("active rows", dict(ks=(2,), radii=active_radii, centers=(IMAGE_CENTER,), rows="active")))
+    ratios = {}
+    for reading, kwargs in readings:
+        records = sweep(models, x_probe, layers=(1, 2), n_minors=n_minors, seed=seed, n_rotations=n_rotations, **kwargs)
+        ratios[reading] = [dict(tag, training=training, reading=reading, **r) for r in ratio_records(records, training)]
+    zero = [dict(tag, training=training, layer=layer, **asdict(kag.zero_rows(init, net, x_probe, layer)))
+            for layer in (1, 2)]
+    epochs_out = []
+    snapshots = dict(history.snapshots)
+    for epoch in snapshot_epochs:
+        if epoch not in snapshots:
+            continue
+        snap = from_snapshot(init, snapshots[epoch])
+        records = sweep({"random": init, "snap": snap}, x_probe, layers=(1, 2), ks=(2,), radii=(28,),
+                        n_minors=n_minors, seed=seed, n_rotations=n_rotations)
+        epochs_out.extend(dict(tag, epoch=epoch, **r) for r in ratio_records(records, "snap"))
+    return dict(tag, training=training,
+                accuracy={"random": accuracy(init, x_test, y_test), training: accuracy(net, x_test, y_test)},
+                ratios=ratios, zero_rows=zero, epochs=epochs_out, trained=snapshot(net))
+
+
+def merge_setting(jobs_out: Sequence[Mapping[str, Any]], d_in: int = IMAGE_SIDE * IMAGE_SIDE) -> dict[str, Any]:
+    """One :func:`run_setting` result from the :func:`setting_job` results of its trainings (any order).
+
+    The records come out in the order :func:`run_setting` always used: ratios by reading, then training;
+    zero rows by training, then layer; the epoch sweep of the standard training. ``"nets"`` holds the
+    initialisation (rebuilt from the seed, as every job built it) and the trained networks.
+
+    Raises:
+        ValueError: the jobs are not one setting, or a training is missing.
+    """
+    by_training = {out["training"]: out for out in jobs_out}
+    settings = {(out["activation"], out["width"], out["seed"]) for out in jobs_out}
+    if len(settings) != 1 or set(by_training) != set(TRAININGS):
+        raise ValueError(f"merge_setting needs one job per training {TRAININGS} of one setting, got "
+                         f"{sorted((*s, out['training']) for s in settings for out in jobs_out)}.")
+    (activation, width, seed), = settings
+    first = by_training[TRAININGS[0]]
+    init = mlp([d_in, width, width, 10], activation, generator=seeded(seed))
+    nets = {"random": init, **{t: from_snapshot(init, by_training[t]["trained"]) for t in TRAININGS}}
+    accuracy_out = {"random": first["accuracy"]["random"], **{t: by_training[t]["accuracy"][t] for t in TRAININGS}}
+    ratios = [r for reading in first["ratios"] for t in TRAININGS for r in by_training[t]["ratios"][reading]]
+    return {"activation": activation, "width": width, "seed": seed, "accuracy": accuracy_out, "ratios": ratios,
+            "zero_rows": [z for t in TRAININGS for z in by_training[t]["zero_rows"]],
+            "epochs": list(by_training["standard"]["epochs"]), "nets": nets}
+
+
 def run_setting(
     x_train: Tensor,
     y_train: Tensor,
@@ -195,61 +310,22 @@ def run_setting(
     max_shift: float = 2.0,
     max_degrees: float = 10.0,
 ) -> dict[str, Any]:
-    """Everything the KAG report measures for one (activation, width, seed): an independent job.
+    """Everything the KAG report measures for one (activation, width, seed), in this process.
 
-    Trains standard and augmented copies of one initialisation (:func:`train_pair`, Adam, lr 1e-3,
-    batch 128), then measures on ``x_probe``:
-
-    - ``"ratios"``: trained / random ratios (:func:`sweep`, :func:`ratio_records`) for both hidden layers,
-      k = 1, 2, at ``radii`` around the image centre (``reading="centre"``); with ``multi_centers`` also
-      k = 2 averaged over balls at those centres (``reading="multi-centre"``); for ReLU also k = 2 with
-      minor rows drawn from active units only at ``active_radii`` (``reading="active rows"``);
-    - ``"accuracy"``: test accuracy of the random, standard and augmented networks;
-    - ``"zero_rows"``: :func:`mlpgeo.kag.zero_rows` per training and layer;
-    - ``"epochs"``: ratios (layer 1 and 2, k = 2, all pixels) of the standard network at ``snapshot_epochs``.
+    Runs :func:`setting_job` for the standard and the augmented training of one initialisation (Adam, lr 1e-3,
+    batch 128; see there for the readings) and merges them (:func:`merge_setting`). The epoch sweep is of the
+    standard network.
 
     Returns:
         ``{"activation", "width", "seed", "accuracy", "ratios", "zero_rows", "epochs", "nets"}`` where
         each ratio record also carries ``activation, width, seed, training, reading``.
     """
-    every = 1 if snapshot_epochs else None
-    nets = train_pair(x_train, y_train, activation, width, seed, epochs, max_shift=max_shift,
-                      max_degrees=max_degrees, snapshot_every=every)
-    tag = {"activation": activation, "width": width, "seed": seed}
-    models = {name: nets[name] for name in ("random", *TRAININGS)}
-    out: dict[str, Any] = dict(tag, accuracy={name: accuracy(m, x_test, y_test) for name, m in models.items()})
-    ratios: list[dict[str, Any]] = []
-    readings: list[tuple[str, dict[str, Any]]] = [
-        ("centre", dict(ks=(1, 2), radii=radii, centers=(IMAGE_CENTER,), rows="all")),
-    ]
-    if multi_centers:
-        readings.append(("multi-centre", dict(ks=(2,), radii=radii, centers=multi_centers, rows="all")))
-    if all(isinstance(act, PIECEWISE_LINEAR) for _, act in check_model(nets["random"])):
-        readings.append(("active rows", dict(ks=(2,), radii=active_radii, centers=(IMAGE_CENTER,), rows="active")))
-    for reading, kwargs in readings:
-        records = sweep(models, x_probe, layers=(1, 2), n_minors=n_minors, seed=seed, n_rotations=n_rotations, **kwargs)
-        for training in TRAININGS:
-            for r in ratio_records(records, training):
-                ratios.append(dict(tag, training=training, reading=reading, **r))
-    out["ratios"] = ratios
-    out["zero_rows"] = [
-        dict(tag, training=training, layer=layer, **asdict(kag.zero_rows(nets["random"], nets[training], x_probe, layer)))
-        for training in TRAININGS
-        for layer in (1, 2)
-    ]
-    epochs_out = []
-    snapshots = dict(nets["history_standard"].snapshots)
-    for epoch in snapshot_epochs:
-        if epoch not in snapshots:
-            continue
-        net = from_snapshot(nets["random"], snapshots[epoch])
-        records = sweep({"random": nets["random"], "snap": net}, x_probe, layers=(1, 2), ks=(2,), radii=(28,),
-                        n_minors=n_minors, seed=seed, n_rotations=n_rotations)
-        for r in ratio_records(records, "snap"):
-            epochs_out.append(dict(tag, epoch=epoch, **r))
-    out["epochs"] = epochs_out
-    out["nets"] = models
-    return out
+    kwargs = dict(radii=radii, multi_centers=multi_centers, n_minors=n_minors, n_rotations=n_rotations,
+                  active_radii=active_radii, max_shift=max_shift, max_degrees=max_degrees)
+    return merge_setting([
+        setting_job(x_train, y_train, x_test, y_test, x_probe, activation, width, seed, training, epochs,
+                    snapshot_epochs=snapshot_epochs if training == "standard" else (), **kwargs)
+        for training in TRAININGS], d_in=x_train.shape[1])
 
 
 def multi_centres(step: float = 7.0) -> list[tuple[float, float]]:
@@ -278,10 +354,15 @@ def run_settings(
     radii: Sequence[float],
     multi_centers: Sequence[Sequence[float]],
     snapshot_epochs: Sequence[int],
+    executor: concurrent.futures.Executor | None = None,
 ) -> list[dict[str, Any]]:
-    """:func:`run_setting` for every (activation, width, seed), in that loop order.
+    """:func:`run_setting` for every (activation, width, seed), in that loop order, as jobs.
 
-    The multi-centre reading and the epoch sweep run for the widest network only.
+    One job (:func:`setting_job`) per (activation, width, seed, training) through
+    :func:`mlpgeo.experiments.jobs.run_jobs`; the widest jobs are submitted first (they take longest, so
+    several workers finish close together); the results are merged per setting (:func:`merge_setting`) and
+    do not depend on the executor. The multi-centre reading and the epoch sweep (standard training) run for
+    the widest network only.
 
     Args:
         x_train: training digits, ``(n, 784)``.
@@ -296,17 +377,22 @@ def run_settings(
         radii: ball radii in pixels.
         multi_centers: ball centres of the multi-centre reading (widest network only).
         snapshot_epochs: epochs of the standard network measured in the epoch sweep (widest network only).
+        executor: where the jobs run (``None``: as the environment says, :func:`mlpgeo.experiments.jobs.executor_from_env`).
 
     Returns:
         One :func:`run_setting` result per (activation, width, seed).
     """
     wide = max(widths)
-    return [
-        run_setting(x_train, y_train, x_test, y_test, x_probe, activation, width, seed, epochs, radii=radii,
-                    multi_centers=multi_centers if width == wide else None,
-                    snapshot_epochs=snapshot_epochs if width == wide else ())
-        for activation in activations for width in widths for seed in seeds
-    ]
+    settings = [(activation, width, seed) for activation in activations for width in widths for seed in seeds]
+    keys = sorted(((a, w, s, t) for a, w, s in settings for t in TRAININGS),
+                  key=lambda key: (-key[1], key[3] != "standard"))  # stable: largest (and epoch sweeps) first
+    jobs = [dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, x_probe=x_probe, activation=a,
+                 width=w, seed=s, training=t, epochs=epochs, radii=tuple(radii),
+                 multi_centers=tuple(map(tuple, multi_centers)) if w == wide else None,
+                 snapshot_epochs=tuple(snapshot_epochs) if w == wide and t == "standard" else ())
+            for a, w, s, t in keys]
+    results = dict(zip(keys, run_jobs(setting_job, jobs, executor=executor, desc="KAG settings")))
+    return [merge_setting([results[(a, w, s, t)] for t in TRAININGS], d_in=x_train.shape[1]) for a, w, s in settings]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -373,40 +459,57 @@ def pair_metrics(
             "rr": float(rr.nanmean())}
 
 
-def min_distance_records(
-    runs: Iterable[Mapping[str, Any]], x: Tensor, width: int, distances: Sequence[float] = MIN_DISTANCES,
-    layers: Sequence[int] = (1, 2), n_minors: int = 500, n_rotations: int = 5,
+def min_distance_job(
+    nets: Mapping[str, nn.Sequential], x: Tensor, activation: str, width: int, seed: int, layer: int,
+    distances: Sequence[float] = MIN_DISTANCES, n_minors: int = 500, n_rotations: int = 5,
 ) -> list[dict[str, Any]]:
-    """Trained / random ratios of PR, KL, RR (k = 2, all pixels) as the minimum pixel distance grows.
+    """One job of the minimum-distance reading: one run's networks at one hidden layer, every distance.
 
-    For every run of ``width`` (its ``"nets"``), hidden layer and distance ``d``: :func:`pair_metrics` of the
-    random, standard and augmented networks on the pixel pairs at least ``d`` apart (:func:`pixel_pairs`),
-    each network with a generator seeded alike (same sampled positions, common random numbers).
+    For every distance ``d``: :func:`pair_metrics` of the ``"random"`` network and of each training in
+    ``nets`` on the pixel pairs at least ``d`` apart (:func:`pixel_pairs`), every network with a generator
+    seeded alike from (``seed``, ``layer``, position of ``d``): same sampled positions (common random numbers).
 
     Returns:
-        One record per (run, training, layer, distance): ``activation, width, seed, training, layer,
-        min_distance, n_pairs, pr, kl, rr`` (ratios).
+        One record per (distance, training): ``activation, width, seed, training, layer, min_distance,
+        n_pairs, pr, kl, rr`` (trained / random ratios).
     """
     every = pixel_pairs(0)
     coords = torch.stack((every // IMAGE_SIDE, every % IMAGE_SIDE), dim=-1).double()  # (P, 2 pixels, 2)
     length = (coords[:, 0] - coords[:, 1]).norm(dim=1)
-    valid = {d: every[length >= d] for d in distances}
+    names = ["random", *(t for t in TRAININGS if t in nets)]
+    jacs = {name: kag.dense(kag.layer_batch(nets[name], x, layer)) for name in names}
     records = []
-    for run in runs:
-        if run["width"] != width:
-            continue
-        for layer in layers:
-            jacs = {name: kag.dense(kag.layer_batch(run["nets"][name], x, layer)) for name in ("random", *TRAININGS)}
-            for d_index, d in enumerate(distances):
-                values = {name: pair_metrics(jac, valid[d], n_minors, n_rotations,
-                                             seeded(run["seed"] * 100_003 + layer * 1009 + d_index * 7 + 5))
-                          for name, jac in jacs.items()}
-                for training in TRAININGS:
-                    record = {"activation": run["activation"], "width": width, "seed": run["seed"], "training": training,
-                              "layer": layer, "min_distance": d, "n_pairs": len(valid[d])}
-                    record.update({m: values[training][m] / values["random"][m] for m in METRICS})
-                    records.append(record)
+    for d_index, d in enumerate(distances):
+        valid = every[length >= d]
+        values = {name: pair_metrics(jac, valid, n_minors, n_rotations,
+                                     seeded(seed * 100_003 + layer * 1009 + d_index * 7 + 5))
+                  for name, jac in jacs.items()}
+        for training in names[1:]:
+            record = {"activation": activation, "width": width, "seed": seed, "training": training, "layer": layer,
+                      "min_distance": d, "n_pairs": len(valid)}
+            record.update({m: values[training][m] / values["random"][m] for m in METRICS})
+            records.append(record)
     return records
+
+
+def min_distance_records(
+    runs: Iterable[Mapping[str, Any]], x: Tensor, width: int, distances: Sequence[float] = MIN_DISTANCES,
+    layers: Sequence[int] = (1, 2), n_minors: int = 500, n_rotations: int = 5,
+    executor: concurrent.futures.Executor | None = None,
+) -> list[dict[str, Any]]:
+    """Trained / random ratios of PR, KL, RR (k = 2, all pixels) as the minimum pixel distance grows.
+
+    For every run of ``width`` (its ``"nets"``) and hidden layer, one job (:func:`min_distance_job`) through
+    :func:`mlpgeo.experiments.jobs.run_jobs` on ``executor`` (``None``: as the environment says).
+
+    Returns:
+        One record per (run, layer, distance, training): ``activation, width, seed, training, layer,
+        min_distance, n_pairs, pr, kl, rr`` (ratios).
+    """
+    jobs = [dict(nets=run["nets"], x=x, activation=run["activation"], width=width, seed=run["seed"], layer=layer,
+                 distances=tuple(distances), n_minors=n_minors, n_rotations=n_rotations)
+            for run in runs if run["width"] == width for layer in layers]
+    return [r for out in run_jobs(min_distance_job, jobs, executor=executor, desc="KAG minimum distance") for r in out]
 
 
 def min_distance_stability(records: Iterable[Mapping[str, Any]], max_spread: float = 0.15) -> dict[str, Any]:
