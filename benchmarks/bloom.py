@@ -60,7 +60,7 @@ def batched_training(vocab: int = 128, width: int = 16, k: int = 2, steps: int =
     stacked = batched.train_stacked(x, y, [vocab, width, vocab], settings, epochs=epochs, batch_size=batch_size)
     fast = time.perf_counter() - start
 
-    gap = max(float((a - b).abs().max()) for i, model in enumerate(alone)
+    gap = max(float((a - b).detach().abs().max()) for i, model in enumerate(alone)
               for a, b in zip(stacked.model(i).parameters(), model.parameters()))
     print(f"\nV={vocab}, m={width}, k={k}: {len(settings)} networks x {epochs * (n_train // batch_size)} steps "
           f"(batch {batch_size})")
