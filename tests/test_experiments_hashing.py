@@ -393,7 +393,7 @@ def check_jobs(fn, jobs, pool):
 
 
 def test_two_dimensional_jobs_give_the_same_results_in_processes(pool):
-    check_jobs(hashing.toy_job, [dict(seed=0), dict(seed=1)], pool)
+    check_jobs(hashing.toy_job, [dict(seed=0, epochs=5), dict(seed=1, epochs=5)], pool)
     check_jobs(hashing.depth_job, [dict(seed=s, hidden=[4, 4], bounds=BOX, epochs=5) for s in (0, 1)], pool)
     check_jobs(hashing.bias_job, [dict(seed=0, hidden=[4], bias=b, bounds=BOX, epochs=5) for b in (True, False)], pool)
     check_jobs(hashing.refinement_job, [dict(seed=s, bounds=BOX, epochs=15) for s in (0, 1)], pool)
@@ -420,8 +420,8 @@ def test_studies_give_the_numbers_of_the_sequential_experiments():
     assert runs["b"][1] == counts and set(kept) == {"b"}
     counts0, model0, _, _ = hashing.depth_experiment(0, [2, 2], BOX, 5)
     assert all(torch.equal(a, b) for a, b in zip(kept["b"][0].state_dict().values(), model0.state_dict().values()))
-    toy = hashing.toy_study([3])[0]
-    ref = hashing.toy_hash_experiment(3)
+    toy = hashing.toy_study([3], epochs=5)[0]
+    ref = hashing.toy_hash_experiment(3, epochs=5)
     assert toy["box"] == ref["box"] == len(toy["regions"]) and toy["codes_5d"] == 32
     assert torch.equal(toy["model"](ref["x"]), ref["model"](ref["x"]))
     bias_runs, bias_kept = hashing.bias_study([0], {"n": [4]}, BOX, 5)

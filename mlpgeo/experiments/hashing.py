@@ -138,13 +138,14 @@ def rebuild(widths: Sequence[int], state: Mapping[str, Tensor], bias: bool = Tru
 # ----------------------------------------------------------------------------------------------------------
 
 
-def toy_hash_experiment(seed: int, bounds: Sequence[float] = BOX) -> dict[str, Any]:
+def toy_hash_experiment(seed: int, bounds: Sequence[float] = BOX, epochs: int = 300) -> dict[str, Any]:
     """Section 1: a ``2 -> 5 -> 2`` ReLU network trained on two moons (300 points, noise 0.1; Adam, lr 0.02,
-    300 full-batch epochs), with its exact regions.
+    ``epochs`` full-batch epochs, 300 in the report), with its exact regions.
 
     Args:
         seed: seed of the data and of the initialisation.
         bounds: the box ``(xmin, xmax, ymin, ymax)`` in which regions are counted.
+        epochs: training epochs.
 
     Returns:
         ``{"seed", "model", "x" (300, 2), "y" (300,), "regions"`` (:class:`~mlpgeo.regions.Regions` in the
@@ -153,7 +154,7 @@ def toy_hash_experiment(seed: int, bounds: Sequence[float] = BOX) -> dict[str, A
     """
     x, y = data.two_moons(300, noise=0.1, generator=models.seeded(seed))
     model = models.mlp([2, 5, 2], generator=models.seeded(seed))
-    _train(model, x, y, seed, lr=2e-2, epochs=300)
+    _train(model, x, y, seed, lr=2e-2, epochs=epochs)
     box_regions = linear_regions_2d(model, bounds)
     summary = region_summary(box_regions, x)
     return dict(seed=seed, model=model, x=x, y=y, regions=box_regions, plane=count_regions_plane(model),
@@ -184,19 +185,19 @@ def all_sign_codes(width: int, seed: int) -> int:
     return code_statistics(patterns.codes(layer, z))["distinct"]
 
 
-def toy_job(seed: int, bounds: Sequence[float] = BOX) -> dict[str, Any]:
+def toy_job(seed: int, bounds: Sequence[float] = BOX, epochs: int = 300) -> dict[str, Any]:
     """Section 1's job for one seed: :func:`toy_hash_experiment` with the network as a snapshot (``"state"``)
     and without its regions, plus ``"codes_5d"`` (:func:`all_sign_codes` ``(5, seed)``)."""
-    toy = toy_hash_experiment(seed, bounds)
+    toy = toy_hash_experiment(seed, bounds, epochs)
     out = {k: v for k, v in toy.items() if k not in ("model", "regions")}
     return {**out, "state": models.snapshot(toy["model"]), "codes_5d": all_sign_codes(5, seed)}
 
 
-def toy_study(seeds: Sequence[int], bounds: Sequence[float] = BOX,
+def toy_study(seeds: Sequence[int], bounds: Sequence[float] = BOX, epochs: int = 300,
               executor: Executor | None = None) -> list[dict[str, Any]]:
     """:func:`toy_job` for every seed (as jobs), each result completed as :func:`toy_hash_experiment`'s (the
     network rebuilt as ``"model"``, its ``"regions"`` in the box recomputed) plus ``"codes_5d"``."""
-    runs = run_jobs(toy_job, [dict(seed=s, bounds=tuple(bounds)) for s in seeds], executor=executor,
+    runs = run_jobs(toy_job, [dict(seed=s, bounds=tuple(bounds), epochs=epochs) for s in seeds], executor=executor,
                     desc="section 1: 2-5-2 networks")
     for r in runs:
         r["model"] = rebuild([2, 5, 2], r.pop("state"))
