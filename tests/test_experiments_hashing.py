@@ -416,9 +416,9 @@ def test_mnist_jobs_give_the_same_results_in_processes(pool):
 
 def test_studies_give_the_numbers_of_the_sequential_experiments():
     runs, kept = hashing.depth_study([0, 1], {"a": [4], "b": [2, 2]}, BOX, 5, keep=("b",))
-    counts, model, x, y = hashing.depth_experiment(1, [2, 2], BOX, 5)
+    counts, _, _, _ = hashing.depth_experiment(1, [2, 2], BOX, 5)
     assert runs["b"][1] == counts and set(kept) == {"b"}
-    counts0, model0, _, _ = hashing.depth_experiment(0, [2, 2], BOX, 5)
+    _, model0, _, _ = hashing.depth_experiment(0, [2, 2], BOX, 5)
     assert all(torch.equal(a, b) for a, b in zip(kept["b"][0].state_dict().values(), model0.state_dict().values()))
     toy = hashing.toy_study([3], epochs=5)[0]
     ref = hashing.toy_hash_experiment(3, epochs=5)

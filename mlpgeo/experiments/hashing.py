@@ -52,8 +52,8 @@ from PIL import Image
 from torch import Tensor, nn
 
 from mlpgeo import data, models, patterns, plotting, report
-from mlpgeo.experiments.jobs import run_jobs
 from mlpgeo.compare import code_drift, hyperplane_motion, map_change, update_spectrum
+from mlpgeo.experiments.jobs import run_jobs
 from mlpgeo.lora import apply_lora, lora_parameters
 from mlpgeo.regions import (
     Regions,
