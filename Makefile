@@ -125,14 +125,14 @@ PAPER_WORKERS ?= 2
 PAPER_REPORTS ?= $(basename $(notdir $(wildcard reports/*.ipynb)))
 PAPER_BUILD := $(BUILD)/paper
 paper: setup data
-	rm -rf $(PAPER_BUILD) && mkdir -p $(PAPER_BUILD)/reports $(PAPER_BUILD)/metrics
-	for name in $(PAPER_REPORTS); do cp reports/$$name.ipynb $(PAPER_BUILD)/reports/; done
+	mkdir -p $(PAPER_BUILD)/reports $(PAPER_BUILD)/metrics
+	for name in $(PAPER_REPORTS); do cp reports/$$name.ipynb $(PAPER_BUILD)/reports/; rm -f $(PAPER_BUILD)/metrics/$$name.json; done
 	for name in $(PAPER_REPORTS); do \
 	  start=$$(date +%s); \
 	  MLPGEO_SCALE=full MLPGEO_DEVICE=$${MLPGEO_DEVICE:-auto} MLPGEO_WORKERS=$(PAPER_WORKERS) \
 	  MLPGEO_METRICS_DIR=$(abspath $(PAPER_BUILD))/metrics MLPGEO_PROGRESS=0 \
 	    $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=7200 -p no:cacheprovider $(PAPER_BUILD)/reports/$$name.ipynb; \
-	  echo "$$name: $$(( $$(date +%s) - start )) s with $(PAPER_WORKERS) workers" | tee -a $(PAPER_BUILD)/times.txt; \
+	  echo "$$name: $$(( $$(date +%s) - start )) s with $(PAPER_WORKERS) workers, load $$(cut -d' ' -f1-3 /proc/loadavg) at the end, $$(date -u +%FT%TZ)" | tee -a $(PAPER_BUILD)/times.txt; \
 	  $(BIN)/python -m mlpgeo.experiments.provenance record $(PAPER_BUILD)/metrics/$$name.json results/paper; \
 	done
 	@echo "recorded in results/paper/ (commit them); run times in $(PAPER_BUILD)/times.txt"
