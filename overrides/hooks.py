@@ -246,8 +246,7 @@ def totals_markdown(reports: list[dict], records: dict[str, paper.PaperRecord] |
     text = "\n".join(lines) + f"\n\nNot counted: {checks} checks of our own derivations and code " \
         "(facts true by construction), listed on the [scorecard](scorecard.md#checks).\n"
     if records:
-        built = {r["report"]: [c for c in r["claims"] if scorecard.claim_kind(c) == "source"] for r in reports}
-        differ = sum(len(paper.flips(built.get(name, []), record)) for name, record in records.items())
+        differ = scorecard.source_flip_count(reports, records)
         stale = [name for name, record in records.items() if record.stale]
         text += (f"\n{differ} source-claim verdicts differ between the two scales; the scorecard shows both "
                  "side by side." + (f" Stale records (recorded from older code): {', '.join(stale)}." if stale else "") + "\n")

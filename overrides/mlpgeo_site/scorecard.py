@@ -154,15 +154,20 @@ def claims_table(claims: Sequence[tuple[Mapping[str, Any], str]], records: Mappi
     return stacked_table(headers, rows, cls)
 
 
+def source_flip_count(reports: Sequence[Mapping[str, Any]], records: Mapping[str, PaperRecord]) -> int:
+    """How many source claims of the built ``reports`` have a recorded paper-scale verdict that differs."""
+    built = {r["report"]: [c for c in r["claims"] if claim_kind(c) == "source"] for r in reports}
+    return sum(len(flips(built.get(name, []), record)) for name, record in records.items())
+
+
 def paper_totals(reports: Sequence[Mapping[str, Any]], records: Mapping[str, PaperRecord]) -> list[str]:
     """Markdown lines: the source claims' verdicts at the papers' sizes (the recorded runs), how many differ
     from the built ones, and which records are stale or missing."""
     recorded = [record.record for record in records.values()]
     totals = verdict_totals(recorded)
-    built = {r["report"]: [c for c in r["claims"] if claim_kind(c) == "source"] for r in reports}
-    differ = sum(len(flips(built.get(name, []), record)) for name, record in records.items())
+    differ = source_flip_count(reports, records)
     stale = sorted(name for name, record in records.items() if record.stale)
-    missing = sorted(set(built) - set(records))
+    missing = sorted({r["report"] for r in reports} - set(records))
     lines = [
         "**At the papers' sizes** (the recorded runs in `results/paper/`, made by `make paper`; each claim's "
         "paper-scale verdict sits beside its built verdict below, in the column “Paper scale”):", "",
