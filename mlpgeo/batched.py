@@ -95,6 +95,38 @@ def _loss(name: str, logits: Tensor, y: Tensor) -> Tensor:
     return ((torch.softmax(logits, -1) - y) ** 2).mean((-2, -1))
 
 
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
+"""PyTorch's Adam defaults, used by :func:`train_stacked`."""
+
+
+def _direction(g: Tensor, m1: Tensor, m2: Tensor, is_adam: Tensor, momentum: Tensor, step: int, any_adam: bool,
+               all_adam: bool) -> Tensor:
+    """One step's update direction of stacked parameters (before the learning rate), updating the moments in place.
+
+    Adam, as PyTorch's (``m1 = b1 m1 + (1 - b1) g``, ``m2 = b2 m2 + (1 - b2) g^2``, direction
+    ``(m1 / c1) / (sqrt(m2) / sqrt(c2) + eps)`` with ``c_i = 1 - b_i^step``), for the networks where ``is_adam``;
+    SGD with momentum (``m1 = momentum m1 + g``, ``m1 = g`` at step 1, direction ``m1``) for the others. A stack
+    of one optimiser computes only its branch (the same numbers: the other branch is selected away).
+
+    Args:
+        g, m1, m2: ``(B, ...)`` gradients and first / second moments.
+        is_adam, momentum: ``(B, 1, ...)`` per network.
+        step: 1-based step count.
+        any_adam, all_adam: whether some / every network uses Adam.
+    """
+    beta1, beta2 = ADAM_BETAS
+    sgd_m1 = None if all_adam else ((momentum * m1 + g) if step > 1 else g)
+    if not any_adam:
+        m1.copy_(sgd_m1)
+        return m1
+    adam_m1 = beta1 * m1 + (1 - beta1) * g
+    m1.copy_(adam_m1 if all_adam else torch.where(is_adam, adam_m1, sgd_m1))
+    m2.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+    c1, c2 = 1 - beta1**step, 1 - beta2**step
+    adam_step = (m1 / c1) / (m2.sqrt() / math.sqrt(c2) + ADAM_EPS)
+    return adam_step if all_adam else torch.where(is_adam, adam_step, m1)
+
+
 def train_stacked(x: Tensor, y: Tensor, widths: Sequence[int], settings: Sequence[NetworkSetting], *, epochs: int,
                   batch_size: int, loss: str = "cross_entropy", bias: bool = True) -> StackedResult:
     """Train one ``d -> m -> c`` ReLU network per setting, all in one stack.
@@ -154,7 +186,7 @@ def train_stacked(x: Tensor, y: Tensor, widths: Sequence[int], settings: Sequenc
     diverged = torch.zeros(count, dtype=torch.bool)
     epoch_loss = torch.full((epochs, count), math.nan)
     step = 0
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    any_adam, all_adam = bool(adam.any()), bool(adam.all())
     for epoch in range(epochs):
         orders = torch.stack([torch.randperm(n, generator=generators[seed]) if size < n else torch.arange(n)
                               for seed in seeds])[seed_row]  # (B, n)
@@ -178,16 +210,9 @@ def train_stacked(x: Tensor, y: Tensor, widths: Sequence[int], settings: Sequenc
             with torch.no_grad():
                 for p, g, m1, m2 in zip(params, grads, first, second):
                     shape = (count,) + (1,) * (p.dim() - 1)
-                    is_adam = adam.view(shape)
-                    # Adam (PyTorch's update), and SGD with momentum (buffer = momentum * buffer + grad)
-                    m1.copy_(torch.where(is_adam, beta1 * m1 + (1 - beta1) * g,
-                                         (momentum.view(shape) * m1 + g) if step > 1 else g))
-                    m2.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                    c1, c2 = 1 - beta1**step, 1 - beta2**step
-                    adam_step = (m1 / c1) / (m2.sqrt() / math.sqrt(c2) + eps)
-                    update = torch.where(is_adam, adam_step, m1) * rate.view(shape)
-                    update = torch.where(diverged.view(shape) | ~torch.isfinite(update), torch.zeros_like(update), update)
-                    p.sub_(update)
+                    direction = _direction(g, m1, m2, adam.view(shape), momentum.view(shape), step, any_adam, all_adam)
+                    update = direction * rate.view(shape)
+                    p.sub_(torch.where(diverged.view(shape) | ~torch.isfinite(update), 0.0, update))
             total += values.detach() * index.shape[1]
         epoch_loss[epoch] = torch.where(diverged, torch.full_like(total, math.nan), total / n)
     return StackedResult(w_in=w_in.detach(), b_in=None if b_in is None else b_in.detach(), w_out=w_out.detach(),

@@ -79,6 +79,7 @@ __all__ = [
     "grid_centers",
     "haar_orthogonal",
     "jacobian_metrics",
+    "jacobian_metrics_shared",
     "jacobian_shape",
     "jacobians_autograd",
     "jacobians_closed_form",
@@ -825,7 +826,7 @@ def _check_rotation(q: Any, size: int) -> Tensor:
     return q
 
 
-def rotated_row_minors(source: Tensor, q: Tensor, rows: Tensor, pos: Tensor, chunk: int = 16) -> Tensor:
+def rotated_row_minors(source: Tensor, q: Tensor, rows: Tensor, pos: Tensor, chunk: int = 8) -> Tensor:
     """Minors of ``Q J_i`` at positions shared by the batch, from :func:`transposed_jacobians`.
 
     ``(Q J_i)[r, c] = Q[r, :] . J_i[:, c]``: for each minor ``j`` the ``k x k`` block is
@@ -837,7 +838,8 @@ def rotated_row_minors(source: Tensor, q: Tensor, rows: Tensor, pos: Tensor, chu
         q: ``(h, h)`` (orthogonal for a rotation; any matrix works).
         rows: ``(N, k)`` row indices into ``h``, shared by the inputs.
         pos: ``(N, k)`` positions into ``S``, shared by the inputs.
-        chunk: inputs per chunk (bounds memory).
+        chunk: inputs per chunk (bounds memory; 8 gathers faster than 16 or 32 on CPUs, whose caches then
+            hold the chunk, with the same numbers).
 
     Returns:
         ``(n, N)`` signed minors.
@@ -854,7 +856,7 @@ def rotated_row_minors(source: Tensor, q: Tensor, rows: Tensor, pos: Tensor, chu
     return _rotated_row_minors(source, q, rows, pos, chunk)
 
 
-def _rotated_row_minors(source: Tensor, q: Tensor, rows: Tensor, pos: Tensor, chunk: int = 16) -> Tensor:
+def _rotated_row_minors(source: Tensor, q: Tensor, rows: Tensor, pos: Tensor, chunk: int = 8) -> Tensor:
     n, n_cols, h = source.shape
     n_minors, k = rows.shape
     chunk = _input_chunk(n_minors * k * (h + k) * source.element_size() * 2, n,
@@ -1039,23 +1041,68 @@ def _rotation_ratio(
 ) -> Tensor:
     if minors is None:
         minors = _sample_minors(jac, k, n_minors, generator, columns, "all")
-    n, h, d = jacobian_shape(jac)
+    draws = _rotation_draws(jac, k, n_minors, n_rotations, side, columns, generator)
+    return _ratio_of_maxima(minors, _rotated_maxima(jac, draws, side, columns))
+
+
+class RotationDraw(NamedTuple):
+    """One random rotation of the rotation ratio and the minor positions sampled with it.
+
+    Attributes:
+        q: ``(size, size)`` Haar-random orthogonal matrix (``size = h`` for rows, ``|S|`` for columns).
+        rows: ``(N, k)`` row indices, shared by the inputs.
+        pos: ``(N, k)`` positions in the column set, shared by the inputs.
+    """
+
+    q: Tensor
+    rows: Tensor
+    pos: Tensor
+
+
+def _rotation_draws(
+    jac: JacobianBatch, k: int, n_minors: int, n_rotations: int, side: str, columns: Tensor | None,
+    generator: torch.Generator,
+) -> list[RotationDraw]:
+    """The rotations of one rotation ratio, in the order drawn: per rotation ``Q``, then its positions."""
+    _, h, d = jacobian_shape(jac)
     n_cols = d if columns is None else columns.numel()
     dtype = (jac[1] if isinstance(jac, tuple) else jac).dtype
-    dense_rows = side == "rows" and not isinstance(jac, tuple)
-    source = _transposed(jac, columns) if dense_rows else None  # one copy for every rotation
-    maxima = []
+    draws = []
     for _ in range(n_rotations):
         q = _haar_orthogonal(h if side == "rows" else n_cols, generator, dtype)
-        rows, pos = sample_minor_indices(1, n_minors, k, h, n_cols, generator)  # shared by the batch
+        rows, pos = sample_minor_indices(1, n_minors, k, h, n_cols, generator)
+        draws.append(RotationDraw(q, rows[0], pos[0]))
+    return draws
+
+
+def _rotated_maxima(
+    jac: JacobianBatch, draws: Sequence[RotationDraw], side: str, columns: Tensor | None, every: Tensor | None = None,
+) -> Tensor:
+    """``mean_q max_j |m_j(Q_q J_i)|`` per input ``(n,)``: the rotation ratio's denominator.
+
+    ``every``: the batch's :func:`transposed_jacobians` over all columns, if the caller holds it (dense rows
+    only); the rotated minors then gather from it at the column indices, and no copy is made here.
+    """
+    n = jacobian_shape(jac)[0]
+    dense_rows = side == "rows" and not isinstance(jac, tuple)
+    source = None
+    if dense_rows:
+        source = every if every is not None else _transposed(jac, columns)  # one copy for every rotation
+    maxima = []
+    for q, rows, pos in draws:
         if source is not None:
-            rotated = _rotated_row_minors(source, q, rows[0], pos[0])
+            at = pos if (every is None or columns is None) else columns.cpu()[pos]  # positions in source's columns
+            rotated = _rotated_row_minors(source, q, rows, at)
         else:
-            rows, pos = rows.expand(n, n_minors, k), pos.expand(n, n_minors, k)
-            cols = pos if (columns is None or side == "columns") else columns.cpu()[pos]
-            rotated = _rotated_minors(jac, q, rows, cols, side, columns)
+            rows_n, pos_n = rows.expand(n, *rows.shape), pos.expand(n, *pos.shape)
+            cols = pos_n if (columns is None or side == "columns") else columns.cpu()[pos_n]
+            rotated = _rotated_minors(jac, q, rows_n, cols, side, columns)
         maxima.append(rotated.abs().amax(dim=1))
-    denominator = torch.stack(maxima).mean(dim=0)
+    return torch.stack(maxima).mean(dim=0)
+
+
+def _ratio_of_maxima(minors: Tensor, denominator: Tensor) -> Tensor:
+    """``max_j |m_j| / denominator`` per input; NaN where the denominator is 0."""
     top = minors.abs().amax(dim=1)
     return torch.where(denominator > 0, top / denominator.clamp_min(1e-30), torch.full_like(top, float("nan")))
 
@@ -1328,6 +1375,96 @@ def jacobian_metrics(
     rr = _rotation_ratio(jac, k, n_minors, n_rotations, rotate, columns, generator, minors)
     return KAMetrics(pr_per_input=pr, kl_per_input=kl, rr_per_input=rr, minors=minors, active=_active_rows(jac),
                      n_columns=n_cols, convention=convention)
+
+
+def jacobian_metrics_shared(
+    jacs: Sequence[JacobianBatch],
+    k: int = 2,
+    n_minors: int = 500,
+    generator: torch.Generator | None = None,
+    columns: Tensor | None = None,
+    convention: str = "toolkit",
+    n_rotations: int = 5,
+    rotate: str = "rows",
+    transposed: Sequence[Tensor | None] | None = None,
+) -> list[KAMetrics]:
+    """:func:`jacobian_metrics` (``rows="all"``) of several Jacobian batches on ONE set of draws.
+
+    The minors' positions and each rotation with its positions are drawn once, in the order
+    :func:`jacobian_metrics` draws them, and applied to every batch. So entry ``b`` of the result equals
+    ``jacobian_metrics(jacs[b], ..., generator=g)`` for a generator ``g`` in the state ``generator`` is in
+    now (common random numbers, e.g. a network at initialisation and after training), while every random
+    rotation (a QR factorisation of an ``h x h`` Gaussian matrix) is made once instead of once per batch.
+    ``generator`` advances as one such call would advance it.
+
+    Args:
+        jacs: Jacobian batches ``(n_b, h, d)`` or first-layer factors; the same ``h``, ``d`` and dtype
+            (``n_b`` may differ).
+        k, n_minors, generator, columns, convention, n_rotations, rotate: as in :func:`jacobian_metrics`.
+        transposed: per batch, its :func:`transposed_jacobians` over ALL columns ``(n_b, d, h)`` or ``None``,
+            when the caller holds them (e.g. for several column sets of one batch): the rotated minors then
+            gather from them instead of copying the column set for each call; the numbers are the same.
+
+    Returns:
+        One :class:`KAMetrics` per batch, in order.
+
+    Raises:
+        ValueError: no batches, batches of different ``(h, d)`` or dtype, ``transposed`` not matching the
+            batches, or any error of :func:`jacobian_metrics`.
+    """
+    if isinstance(jacs, (Tensor, tuple)) or not isinstance(jacs, Sequence) or len(jacs) == 0:
+        raise ValueError("jacs must be a non-empty list of Jacobian batches, e.g. [jac_random, jac_trained]; "
+                         "for one batch call jacobian_metrics.")
+    checked = [_check_minor_args(jac, k, n_minors, columns) for jac in jacs]
+    batches = [c[0] for c in checked]
+    k, n_minors, columns = checked[0][1], checked[0][2], checked[0][3]
+    shapes = {(jacobian_shape(jac)[1:], (jac[1] if isinstance(jac, tuple) else jac).dtype) for jac in batches}
+    if len(shapes) != 1:
+        raise ValueError(f"jacs must share (h, d) and dtype to share draws, got {sorted(map(str, shapes))}; "
+                         "measure batches of different layers or dtypes with separate calls.")
+    check_choice(convention, "convention", PR_CONVENTIONS)
+    n_rotations = check_int(n_rotations, "n_rotations", low=1)
+    check_choice(rotate, "rotate", ROTATE_SIDES)
+    generator = _generator(generator)
+    transposed = _check_transposed(transposed, batches)
+    for jac in batches:
+        _rotation_budget(jac, k, n_minors, rotate, columns, "rotate")
+    first = batches[0]
+    n_cols = jacobian_shape(first)[2] if columns is None else columns.numel()
+    row_index = _row_choice(first, k, n_minors, "all", generator)[:1]  # (1, N, k), as _sample_minors draws
+    pos = distinct_indices((1, n_minors), k, n_cols, generator)
+    col_index = pos if columns is None else columns.cpu()[pos]
+    draws = _rotation_draws(first, k, n_minors, n_rotations, rotate, columns, generator)
+    out = []
+    for jac, every in zip(batches, transposed):
+        n = jacobian_shape(jac)[0]
+        minors = _gather_minors(jac, row_index.expand(n, n_minors, k), col_index.expand(n, n_minors, k))
+        denominator = _rotated_maxima(jac, draws, rotate, columns, every if rotate == "rows" else None)
+        out.append(KAMetrics(pr_per_input=_participation_ratio(minors, convention), kl_per_input=_kl_from_uniform(minors),
+                             rr_per_input=_ratio_of_maxima(minors, denominator),
+                             minors=minors, active=_active_rows(jac), n_columns=n_cols, convention=convention))
+    return out
+
+
+def _check_transposed(transposed: Any, batches: Sequence[JacobianBatch]) -> list[Tensor | None]:
+    """Per batch, its transposed copy over all columns ``(n, d, h)`` or ``None`` (``None``: none for any)."""
+    if transposed is None:
+        return [None] * len(batches)
+    if not isinstance(transposed, Sequence) or len(transposed) != len(batches):
+        raise ValueError(f"transposed must hold one entry per batch ({len(batches)}), each "
+                         "transposed_jacobians(jac) or None.")
+    out = []
+    for b, (jac, every) in enumerate(zip(batches, transposed)):
+        if every is None or isinstance(jac, tuple):
+            out.append(None)
+            continue
+        n, h, d = jac.shape
+        every = check_tensor(every, f"transposed[{b}]", dims=3)
+        if tuple(every.shape) != (n, d, h) or every.dtype != jac.dtype:
+            raise ValueError(f"transposed[{b}] has shape {tuple(every.shape)} ({every.dtype}); it must be "
+                             f"transposed_jacobians(jacs[{b}]): ({n}, {d}, {h}), {jac.dtype}.")
+        out.append(every)
+    return out
 
 
 def ka_metrics(

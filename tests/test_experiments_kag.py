@@ -89,8 +89,16 @@ def test_pair_metrics_match_jacobian_metrics_statistics():
     model = mlp([784, 12, 10], "relu", generator=seeded(0))
     jac = kag.dense(kag.layer_batch(model, digits(4), 1))
     every = experiment.pixel_pairs(0)
-    a = experiment.pair_metrics(jac, every, n_minors=200, n_rotations=2, generator=seeded(3))
-    assert a == experiment.pair_metrics(jac, every, n_minors=200, n_rotations=2, generator=seeded(3))
+    a = experiment.pair_metrics({"m": jac}, every, n_minors=200, n_rotations=2, generator=seeded(3))["m"]
+    assert a == experiment.pair_metrics({"m": jac}, every, n_minors=200, n_rotations=2, generator=seeded(3))["m"]
+    # several networks on shared draws: each the same as measured alone with a generator seeded alike
+    other = kag.dense(kag.layer_batch(mlp([784, 12, 10], "relu", generator=seeded(1)), digits(3), 1))
+    both = experiment.pair_metrics({"m": jac, "other": other}, every, n_minors=200, n_rotations=2, generator=seeded(3))
+    assert both["m"] == a
+    assert both["other"] == experiment.pair_metrics({"o": other}, every, n_minors=200, n_rotations=2,
+                                                    generator=seeded(3))["o"]
+    with pytest.raises(ValueError, match="one layer width"):
+        experiment.pair_metrics({"m": jac, "wide": torch.zeros(1, 13, 784)}, every)
     # with every pair valid, PR and KL of the minors agree with jacobian_metrics' within sampling noise
     ref = kag.jacobian_metrics(jac, 2, 200, seeded(3), n_rotations=2)
     assert abs(a["pr"] - ref.pr) < 0.05 and abs(a["kl"] - ref.kl) < 0.5 and a["rr"] > 0
@@ -98,8 +106,8 @@ def test_pair_metrics_match_jacobian_metrics_statistics():
     # both, so every constrained minor is 0 and PR / KL are undefined (NaN)
     sparse = torch.zeros(2, 3, 784)
     sparse[:, :, :2] = torch.randn(2, 3, 2, generator=torch.Generator().manual_seed(0))
-    out = experiment.pair_metrics(sparse, experiment.pixel_pairs(2), n_minors=50, n_rotations=1)
-    assert math.isnan(out["pr"])
+    out = experiment.pair_metrics({"sparse": sparse}, experiment.pixel_pairs(2), n_minors=50, n_rotations=1)
+    assert math.isnan(out["sparse"]["pr"])
 
 
 def md_records(values, layers=(1,), trainings=experiment.TRAININGS):
@@ -538,8 +546,8 @@ def test_setting_and_min_distance_jobs_in_process_and_in_two_processes(spawn_poo
     x, y = tiny_data()
     kwargs = dict(radii=(7, 28), multi_centers=[(6.5, 6.5), (20.5, 20.5)], snapshot_epochs=(0, 1))
     settings = [dict(x_train=x, y_train=y, x_test=x[:8], y_test=y[:8], x_probe=x[:3], activation=a, width=8, seed=s,
-                     training=t, epochs=1, n_minors=20, n_rotations=1, **kwargs)
-                for a, s in (("gelu", 0), ("relu", 1)) for t in experiment.TRAININGS]
+                     epochs=1, n_minors=20, n_rotations=1, **kwargs)
+                for a, s in (("gelu", 0), ("relu", 1))]
     local = run_jobs(experiment.setting_job, settings, executor=None, progress=False)
     remote = run_jobs(experiment.setting_job, settings, executor=spawn_pool, progress=False)
     assert same_results(local, remote)
@@ -559,17 +567,30 @@ def test_setting_and_min_distance_jobs_in_process_and_in_two_processes(spawn_poo
     assert md_local == md_remote and len(md_local) == 1 * 2 * 2 * 2  # runs x layers x distances x trainings
 
 
-def test_merge_setting_needs_both_trainings_of_one_setting():
+def test_setting_job_measures_each_network_as_it_would_be_measured_alone():
+    """The job measures the initialisation and both trainings together, on shared draws (the fast path); each
+    network's numbers must equal a sweep of that network beside the initialisation alone (the reference)."""
     x, y = tiny_data()
-    job = dict(x_train=x, y_train=y, x_test=x[:8], y_test=y[:8], x_probe=x[:3], activation="relu", width=8, epochs=1,
-               radii=(28,), n_minors=20, n_rotations=1)
-    standard = experiment.setting_job(seed=0, training="standard", **job)
-    with pytest.raises(ValueError, match="one job per training"):
-        experiment.merge_setting([standard])
-    with pytest.raises(ValueError, match="one job per training"):
-        experiment.merge_setting([standard, experiment.setting_job(seed=1, training="augmented", **job)])
-    with pytest.raises(ValueError, match="training"):
-        experiment.setting_job(seed=0, training="shuffled", **job)
+    job = experiment.setting_job(x, y, x[:8], y[:8], x[:3], "relu", 8, seed=2, epochs=1, radii=(7, 28),
+                                 multi_centers=[(6.5, 6.5), (20.5, 20.5)], snapshot_epochs=(0, 1), n_minors=20,
+                                 n_rotations=2)
+    run = experiment.with_nets(job)
+    assert set(job["trained"]) == set(experiment.TRAININGS) and "trained" not in run
+    for training in experiment.TRAININGS:
+        for reading, kwargs in (("centre", dict(ks=(1, 2), radii=(7, 28))),
+                                ("multi-centre", dict(ks=(2,), radii=(7, 28), centers=[(6.5, 6.5), (20.5, 20.5)])),
+                                ("active rows", dict(ks=(2,), radii=(14, 28), rows="active"))):
+            alone = experiment.sweep({"random": run["nets"]["random"], training: run["nets"][training]}, x[:3],
+                                     n_minors=20, seed=2, n_rotations=2, **kwargs)
+            expected = experiment.ratio_records(alone, training)
+            got = [{k: v for k, v in r.items() if k not in ("activation", "width", "seed", "training", "reading")}
+                   for r in experiment.select(job["ratios"], training=training, reading=reading)]
+            assert same_results(got, expected), (training, reading)
+    # the epoch sweep: the last snapshot is the trained standard network, the first the initialisation
+    last = experiment.select(job["epochs"], epoch=1)
+    centre = experiment.select(job["ratios"], training="standard", reading="centre", k=2, radius=28)
+    assert [(r["pr"], r["kl"], r["rr"]) for r in last] == [(r["pr"], r["kl"], r["rr"]) for r in centre]
+    assert all(r["pr"] == r["kl"] == r["rr"] == 1.0 for r in experiment.select(job["epochs"], epoch=0))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -335,6 +335,47 @@ def test_rotation_ratio_is_the_same_in_chunks(monkeypatch, form, side):
     torch.testing.assert_close(kag.rotation_ratio(jac, 2, 200, 2, side, columns, seeded(3)), whole)
 
 
+@pytest.mark.parametrize("form", ["dense", "factors", "dense, transposed given"])
+@pytest.mark.parametrize("side", ["rows", "columns"])
+@pytest.mark.parametrize("columns", [None, "ball"])
+def test_shared_draws_give_each_batch_its_own_metrics(form, side, columns):
+    """The fast path (one set of draws for several networks) against the reference (one call per network)."""
+    columns = kag.ball_pixels(9) if columns == "ball" else None
+    jacs = [kag.layer_batch(net([784, 12, 9, 10], activation, seed=seed), digits(n, seed=seed), 1)
+            for activation, seed, n in (("relu", 0, 5), ("gelu", 1, 3), ("leaky_relu", 2, 4))]
+    jacs = [kag.dense(jac) for jac in jacs] if form.startswith("dense") else jacs
+    transposed = [kag.transposed_jacobians(jac) for jac in jacs] if form.endswith("given") else None
+    generator = seeded(7)
+    shared = kag.jacobian_metrics_shared(jacs, 2, 40, generator, columns, n_rotations=3, rotate=side,
+                                         transposed=transposed)
+    after = torch.rand(3, generator=generator)
+    for jac, got in zip(jacs, shared):
+        alone = seeded(7)
+        ref = kag.jacobian_metrics(jac, 2, 40, alone, columns, n_rotations=3, rotate=side)
+        for field in ("pr_per_input", "kl_per_input", "rr_per_input", "minors", "active"):
+            torch.testing.assert_close(getattr(got, field), getattr(ref, field), rtol=0, atol=0, equal_nan=True)
+        assert got.n_columns == ref.n_columns
+        assert torch.equal(torch.rand(3, generator=alone), after)  # the generator advanced as one call advances it
+
+
+def test_shared_draws_refuse_mismatched_batches():
+    a = kag.dense(kag.layer_batch(net([784, 12, 9, 10]), digits(3), 1))
+    with pytest.raises(ValueError, match="non-empty list"):
+        kag.jacobian_metrics_shared([])
+    with pytest.raises(ValueError, match="non-empty list"):
+        kag.jacobian_metrics_shared(a)
+    with pytest.raises(ValueError, match="share"):
+        kag.jacobian_metrics_shared([a, a[:, :5]])
+    with pytest.raises(ValueError, match="share"):
+        kag.jacobian_metrics_shared([a, a.double()])
+    with pytest.raises(ValueError, match="NaN"):
+        kag.jacobian_metrics_shared([a, torch.full_like(a, float("nan"))])
+    with pytest.raises(ValueError, match="one entry per batch"):
+        kag.jacobian_metrics_shared([a, a], transposed=[kag.transposed_jacobians(a)])
+    with pytest.raises(ValueError, match=r"transposed\[1\] has shape"):
+        kag.jacobian_metrics_shared([a, a], transposed=[None, a])
+
+
 # --------------------------------------------------------------------------------------------------
 # One call per batch
 # --------------------------------------------------------------------------------------------------

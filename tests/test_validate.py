@@ -92,6 +92,12 @@ def test_check_choice_and_generator():
         (torch.zeros(2), dict(dims=2), ValueError, "2 dimensions"),
         (torch.zeros(0, 3), {}, ValueError, "empty"),
         (torch.tensor([1.0, float("inf")]), {}, ValueError, "NaN or infinite"),
+        (torch.tensor([-float("inf"), 1.0]), {}, ValueError, "NaN or infinite"),
+        (torch.tensor(float("nan"), dtype=torch.float64), {}, ValueError, "NaN or infinite"),
+        (torch.zeros(3, 50, 7).index_put_((torch.tensor(2), torch.tensor(41), torch.tensor(3)), torch.tensor(float("nan"))),
+         {}, ValueError, "NaN or infinite"),
+        (torch.zeros(6, 4).t().index_put_((torch.tensor(3), torch.tensor(5)), torch.tensor(-float("inf"))),
+         {}, ValueError, "NaN or infinite"),
     ],
 )
 def test_check_tensor_refuses(value, kwargs, error, match):
@@ -103,6 +109,8 @@ def test_check_tensor_accepts():
     assert check_tensor(torch.zeros(0, 3), "x", allow_empty=True).shape == (0, 3)
     assert check_tensor(torch.tensor([0, 1]), "code", kind="binary").dtype == torch.int64
     assert check_tensor(torch.zeros(2, dtype=torch.float64), "x").dtype == torch.float64
+    big = torch.full((3, 50, 7), 3.0e38)  # finite, near the float32 limit (a sum would overflow)
+    assert check_tensor(big, "x") is big and check_tensor(-big.mT, "x").shape == (3, 7, 50)
 
 
 def test_check_model_names_each_problem():

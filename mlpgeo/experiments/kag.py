@@ -114,12 +114,14 @@ def sweep(
     seed: int = 0,
     rows: str = "all",
     n_rotations: int = 5,
+    jacobians: dict[tuple[str, int], tuple[kag.JacobianBatch, Tensor | None]] | None = None,
 ) -> list[dict[str, Any]]:
     """PR, KL and RR of several networks over layers, minor sizes, radii and ball centres.
 
     Each Jacobian batch is computed once per (network, layer). Every network gets a generator seeded
     alike for the same (layer, k, centre), so with ``rows="all"`` all networks are measured on the same
-    sampled minor positions (common random numbers: the trained / random ratios are less noisy). With
+    sampled minor positions (common random numbers: the trained / random ratios are less noisy); those
+    draws, the random rotations included, are then made once for all networks (:func:`measure_alike`). With
     several ``centers`` a radius's value is the mean over the balls centred there (the reading in which
     radii above 19.1 px stay distinct); balls with fewer than ``k`` pixels are skipped.
 
@@ -134,37 +136,75 @@ def sweep(
         seed: seed of the minors' generators.
         rows: ``"all"`` or ``"active"`` rows (see :func:`mlpgeo.kag.ka_metrics`).
         n_rotations: rotations in the rotation ratio.
+        jacobians: ``(name, layer) -> (Jacobian batch, its transposed copy or None)``, filled here as each is
+            computed (:func:`jacobian_batches`); pass one dict to several sweeps of the same networks on the
+            same ``x`` to compute each once.
 
     Returns:
         One record per (model, layer, k, radius): ``model, layer, k, radius, n_centers, n_columns, pr, kl,
         rr, zero_minor_fraction, active_fraction`` (means over centres).
     """
+    jacobians = {} if jacobians is None else jacobians
     records = []
     for layer in layers:
-        for name, model in models.items():
-            jac = kag.layer_batch(model, x, layer)
-            cache: dict[tuple, kag.KAMetrics] = {}
-            for k in ks:
-                for radius in radii:
-                    values: dict[str, list[float]] = {}
-                    for c_index, center in enumerate(centers):
-                        columns = kag.ball_pixels(radius, center)
-                        if columns.numel() < k:
-                            continue
-                        key = (k, c_index, tuple(columns.tolist()))
-                        if key not in cache:  # e.g. radii 21 and 28 around the centre: the same pixels
-                            generator = seeded(seed * 100_003 + layer * 1009 + k * 101 + c_index)
-                            cache[key] = kag.jacobian_metrics(jac, k, n_minors, generator, columns,
-                                                              n_rotations=n_rotations, rows=rows)
-                        out = cache[key]
+        jacs = jacobian_batches(models, x, layer, jacobians)
+        cache: dict[tuple, dict[str, kag.KAMetrics]] = {}
+        by_model: dict[str, list[dict[str, Any]]] = {name: [] for name in models}
+        for k in ks:
+            for radius in radii:
+                values: dict[str, dict[str, list[float]]] = {name: {} for name in models}
+                for c_index, center in enumerate(centers):
+                    columns = kag.ball_pixels(radius, center)
+                    if columns.numel() < k:
+                        continue
+                    key = (k, c_index, tuple(columns.tolist()))
+                    if key not in cache:  # e.g. radii 21 and 28 around the centre: the same pixels
+                        cache[key] = measure_alike(jacs, k, n_minors, seed * 100_003 + layer * 1009 + k * 101 + c_index,
+                                                   columns, n_rotations, rows)
+                    for name, out in cache[key].items():
                         for field in (*METRICS, "zero_minor_fraction", "active_fraction"):
-                            values.setdefault(field, []).append(getattr(out, field))
-                        values.setdefault("n_columns", []).append(float(columns.numel()))
+                            values[name].setdefault(field, []).append(getattr(out, field))
+                        values[name].setdefault("n_columns", []).append(float(columns.numel()))
+                for name, fields in values.items():
                     record: dict[str, Any] = {"model": name, "layer": layer, "k": k, "radius": radius,
-                                              "n_centers": len(values["n_columns"])}
-                    record.update({field: float(torch.tensor(v, dtype=torch.float64).nanmean()) for field, v in values.items()})
-                    records.append(record)
+                                              "n_centers": len(fields["n_columns"])}
+                    record.update({field: float(torch.tensor(v, dtype=torch.float64).nanmean()) for field, v in fields.items()})
+                    by_model[name].append(record)
+        records.extend(r for name in models for r in by_model[name])
     return records
+
+
+def jacobian_batches(
+    models: Mapping[str, nn.Sequential], x: Tensor, layer: int,
+    jacobians: dict[tuple[str, int], tuple[kag.JacobianBatch, Tensor | None]],
+) -> dict[str, tuple[kag.JacobianBatch, Tensor | None]]:
+    """Each network's Jacobian batch at ``layer`` (:func:`mlpgeo.kag.layer_batch`) with, for a dense batch, its
+    transposed copy over all pixels (:func:`mlpgeo.kag.transposed_jacobians`, from which every rotation of every
+    pixel set gathers); taken from ``jacobians`` by ``(name, layer)``, or computed and stored there."""
+    for name, model in models.items():
+        if (name, layer) not in jacobians:
+            jac = kag.layer_batch(model, x, layer)
+            jacobians[(name, layer)] = (jac, None if isinstance(jac, tuple) else kag.transposed_jacobians(jac))
+    return {name: jacobians[(name, layer)] for name in models}
+
+
+def measure_alike(
+    jacs: Mapping[str, tuple[kag.JacobianBatch, Tensor | None]], k: int, n_minors: int, seed: int, columns: Tensor,
+    n_rotations: int, rows: str,
+) -> dict[str, kag.KAMetrics]:
+    """:func:`mlpgeo.kag.jacobian_metrics` of every network's Jacobians with a generator seeded ``seed`` for each.
+
+    ``jacs``: name -> (Jacobian batch, its transposed copy or None), as :func:`jacobian_batches` gives. With
+    ``rows="all"`` the draws do not depend on the Jacobians, so they are made once for all networks
+    (:func:`mlpgeo.kag.jacobian_metrics_shared`, the same numbers); with ``rows="active"`` each network draws
+    its own rows from its active units, from a generator seeded alike.
+    """
+    if rows == "all":
+        batches, transposed = zip(*jacs.values())
+        return dict(zip(jacs, kag.jacobian_metrics_shared(list(batches), k, n_minors, seeded(seed), columns,
+                                                          n_rotations=n_rotations, transposed=list(transposed))))
+    return {name: kag.jacobian_metrics(jac, k, n_minors, seeded(seed), columns, n_rotations=n_rotations, rows=rows)
+            for name, (jac, _) in jacs.items()}
 
 
 def ratio_records(records: Sequence[Mapping[str, Any]], trained: str, random: str = "random") -> list[dict[str, Any]]:
@@ -201,7 +241,6 @@ def setting_job(
     activation: str,
     width: int,
     seed: int,
-    training: str,
     epochs: int,
     radii: Sequence[float] = RADII,
     multi_centers: Sequence[Sequence[float]] | None = None,
@@ -212,32 +251,35 @@ def setting_job(
     max_shift: float = 2.0,
     max_degrees: float = 10.0,
 ) -> dict[str, Any]:
-    """One job of the KAG report: one (activation, width, seed) and ONE training of its initialisation.
+    """One job of the KAG report: one (activation, width, seed), its initialisation and both trainings.
 
-    Builds the initialisation ``784 -> width -> width -> 10`` from ``seed``, trains one copy (:func:`train_copy`,
-    ``training`` = ``"standard"`` or ``"augmented"``, as :func:`train_pair` does) and measures on ``x_probe``:
+    Builds the initialisation ``784 -> width -> width -> 10`` from ``seed``, trains one copy per training in
+    :data:`TRAININGS` (:func:`train_copy`: Adam, lr 1e-3, batch 128; the augmented copy on rotated and shifted
+    digits) and measures the three networks together on ``x_probe`` (one :func:`sweep` per reading, so the
+    initialisation is measured once and every network on the same draws):
 
-    - ``"ratios"``: ``{reading: ratio records}``, trained / random (:func:`sweep`, :func:`ratio_records`) for
-      both hidden layers: ``"centre"`` (k = 1, 2 at ``radii`` around the image centre), with ``multi_centers``
+    - ``"ratios"``: trained / random ratio records (:func:`ratio_records`) for both hidden layers, by reading,
+      then training: ``"centre"`` (k = 1, 2 at ``radii`` around the image centre), with ``multi_centers``
       ``"multi-centre"`` (k = 2, mean over balls at those centres), for piecewise-linear activations
       ``"active rows"`` (k = 2, minor rows from active units at ``active_radii``);
-    - ``"accuracy"``: test accuracy of the initialisation and of the trained network;
-    - ``"zero_rows"``: :func:`mlpgeo.kag.zero_rows` per layer;
-    - ``"epochs"``: ratios (layers 1 and 2, k = 2, all pixels) of the network after each of ``snapshot_epochs``.
-
-    Every network is measured with generators seeded alike, so the random network's numbers are the same in
-    the standard and the augmented job and the two jobs together give what :func:`run_setting` gives.
+    - ``"accuracy"``: test accuracy of the initialisation and of each trained network;
+    - ``"zero_rows"``: :func:`mlpgeo.kag.zero_rows` per training, then layer;
+    - ``"epochs"``: ratios (layers 1 and 2, k = 2, all pixels) of the standard network after each of
+      ``snapshot_epochs``.
 
     Returns:
-        ``{"activation", "width", "seed", "training", "accuracy", "ratios", "zero_rows", "epochs", "trained"}``;
-        ``"trained"`` is a :func:`mlpgeo.models.snapshot` of the trained network.
+        ``{"activation", "width", "seed", "accuracy", "ratios", "zero_rows", "epochs", "trained"}``;
+        ``"trained"`` maps each training to a :func:`mlpgeo.models.snapshot` of its network.
     """
-    check_choice(training, "training", TRAININGS)
     init = mlp([x_train.shape[1], width, width, 10], activation, generator=seeded(seed))
-    net, history = train_copy(init, x_train, y_train, training, seed, epochs, max_shift=max_shift,
-                              max_degrees=max_degrees, snapshot_every=1 if snapshot_epochs else None)
+    nets, histories = {}, {}
+    for training in TRAININGS:
+        snapshot_every = 1 if snapshot_epochs and training == "standard" else None
+        nets[training], histories[training] = train_copy(init, x_train, y_train, training, seed, epochs,
+                                                         max_shift=max_shift, max_degrees=max_degrees,
+                                                         snapshot_every=snapshot_every)
     tag = {"activation": activation, "width": width, "seed": seed}
-    models = {"random": init, training: net}
+    models = {"random": init, **nets}
     readings: list[tuple[str, dict[str, Any]]] = [
         ("centre", dict(ks=(1, 2), radii=radii, centers=(IMAGE_CENTER,), rows="all")),
     ]
@@ -245,50 +287,36 @@ def setting_job(
         readings.append(("multi-centre", dict(ks=(2,), radii=radii, centers=multi_centers, rows="all")))
     if all(isinstance(act, PIECEWISE_LINEAR) for _, act in check_model(init)):
         readings.append(("active rows", dict(ks=(2,), radii=active_radii, centers=(IMAGE_CENTER,), rows="active")))
-    ratios = {}
+    ratios = []
+    jacobians: dict[tuple[str, int], tuple[kag.JacobianBatch, Tensor | None]] = {}  # each network's, computed once
     for reading, kwargs in readings:
-        records = sweep(models, x_probe, layers=(1, 2), n_minors=n_minors, seed=seed, n_rotations=n_rotations, **kwargs)
-        ratios[reading] = [dict(tag, training=training, reading=reading, **r) for r in ratio_records(records, training)]
-    zero = [dict(tag, training=training, layer=layer, **asdict(kag.zero_rows(init, net, x_probe, layer)))
-            for layer in (1, 2)]
+        records = sweep(models, x_probe, layers=(1, 2), n_minors=n_minors, seed=seed, n_rotations=n_rotations,
+                        jacobians=jacobians, **kwargs)
+        ratios.extend(dict(tag, training=training, reading=reading, **r)
+                      for training in TRAININGS for r in ratio_records(records, training))
+    zero = [dict(tag, training=training, layer=layer, **asdict(kag.zero_rows(init, nets[training], x_probe, layer)))
+            for training in TRAININGS for layer in (1, 2)]
+    snapshots = dict(histories["standard"].snapshots)
+    epochs_kept = [epoch for epoch in snapshot_epochs if epoch in snapshots]
     epochs_out = []
-    snapshots = dict(history.snapshots)
-    for epoch in snapshot_epochs:
-        if epoch not in snapshots:
-            continue
-        snap = from_snapshot(init, snapshots[epoch])
-        records = sweep({"random": init, "snap": snap}, x_probe, layers=(1, 2), ks=(2,), radii=(28,),
-                        n_minors=n_minors, seed=seed, n_rotations=n_rotations)
-        epochs_out.extend(dict(tag, epoch=epoch, **r) for r in ratio_records(records, "snap"))
-    return dict(tag, training=training,
-                accuracy={"random": accuracy(init, x_test, y_test), training: accuracy(net, x_test, y_test)},
-                ratios=ratios, zero_rows=zero, epochs=epochs_out, trained=snapshot(net))
+    if epochs_kept:
+        snaps = {f"epoch {epoch}": from_snapshot(init, snapshots[epoch]) for epoch in epochs_kept}
+        for key in [key for key in jacobians if key[0] != "random"]:
+            del jacobians[key]  # the trained networks' batches: no longer needed
+        records = sweep({"random": init, **snaps}, x_probe, layers=(1, 2), ks=(2,), radii=(28,), n_minors=n_minors,
+                        seed=seed, n_rotations=n_rotations, jacobians=jacobians)
+        epochs_out = [dict(tag, epoch=epoch, **r) for epoch in epochs_kept for r in ratio_records(records, f"epoch {epoch}")]
+    accuracy_out = {"random": accuracy(init, x_test, y_test), **{t: accuracy(nets[t], x_test, y_test) for t in TRAININGS}}
+    return dict(tag, accuracy=accuracy_out, ratios=ratios, zero_rows=zero, epochs=epochs_out,
+                trained={t: snapshot(nets[t]) for t in TRAININGS})
 
 
-def merge_setting(jobs_out: Sequence[Mapping[str, Any]], d_in: int = IMAGE_SIDE * IMAGE_SIDE) -> dict[str, Any]:
-    """One :func:`run_setting` result from the :func:`setting_job` results of its trainings (any order).
-
-    The records come out in the order :func:`run_setting` always used: ratios by reading, then training;
-    zero rows by training, then layer; the epoch sweep of the standard training. ``"nets"`` holds the
-    initialisation (rebuilt from the seed, as every job built it) and the trained networks.
-
-    Raises:
-        ValueError: the jobs are not one setting, or a training is missing.
-    """
-    by_training = {out["training"]: out for out in jobs_out}
-    settings = {(out["activation"], out["width"], out["seed"]) for out in jobs_out}
-    if len(settings) != 1 or set(by_training) != set(TRAININGS):
-        raise ValueError(f"merge_setting needs one job per training {TRAININGS} of one setting, got "
-                         f"{sorted((*s, out['training']) for s in settings for out in jobs_out)}.")
-    (activation, width, seed), = settings
-    first = by_training[TRAININGS[0]]
-    init = mlp([d_in, width, width, 10], activation, generator=seeded(seed))
-    nets = {"random": init, **{t: from_snapshot(init, by_training[t]["trained"]) for t in TRAININGS}}
-    accuracy_out = {"random": first["accuracy"]["random"], **{t: by_training[t]["accuracy"][t] for t in TRAININGS}}
-    ratios = [r for reading in first["ratios"] for t in TRAININGS for r in by_training[t]["ratios"][reading]]
-    return {"activation": activation, "width": width, "seed": seed, "accuracy": accuracy_out, "ratios": ratios,
-            "zero_rows": [z for t in TRAININGS for z in by_training[t]["zero_rows"]],
-            "epochs": list(by_training["standard"]["epochs"]), "nets": nets}
+def with_nets(job: Mapping[str, Any], d_in: int = IMAGE_SIDE * IMAGE_SIDE) -> dict[str, Any]:
+    """A :func:`setting_job` result with ``"nets"``: the initialisation (rebuilt from the seed, as the job built
+    it) and the trained networks (from the job's snapshots), in place of ``"trained"``."""
+    init = mlp([d_in, job["width"], job["width"], 10], job["activation"], generator=seeded(job["seed"]))
+    nets = {"random": init, **{t: from_snapshot(init, state) for t, state in job["trained"].items()}}
+    return {**{key: value for key, value in job.items() if key != "trained"}, "nets": nets}
 
 
 def run_setting(
@@ -312,20 +340,16 @@ def run_setting(
 ) -> dict[str, Any]:
     """Everything the KAG report measures for one (activation, width, seed), in this process.
 
-    Runs :func:`setting_job` for the standard and the augmented training of one initialisation (Adam, lr 1e-3,
-    batch 128; see there for the readings) and merges them (:func:`merge_setting`). The epoch sweep is of the
-    standard network.
+    :func:`setting_job` (see there for the trainings and readings) with the networks rebuilt (:func:`with_nets`).
 
     Returns:
         ``{"activation", "width", "seed", "accuracy", "ratios", "zero_rows", "epochs", "nets"}`` where
         each ratio record also carries ``activation, width, seed, training, reading``.
     """
-    kwargs = dict(radii=radii, multi_centers=multi_centers, n_minors=n_minors, n_rotations=n_rotations,
-                  active_radii=active_radii, max_shift=max_shift, max_degrees=max_degrees)
-    return merge_setting([
-        setting_job(x_train, y_train, x_test, y_test, x_probe, activation, width, seed, training, epochs,
-                    snapshot_epochs=snapshot_epochs if training == "standard" else (), **kwargs)
-        for training in TRAININGS], d_in=x_train.shape[1])
+    return with_nets(setting_job(x_train, y_train, x_test, y_test, x_probe, activation, width, seed, epochs, radii=radii,
+                                 multi_centers=multi_centers, snapshot_epochs=snapshot_epochs, n_minors=n_minors,
+                                 n_rotations=n_rotations, active_radii=active_radii, max_shift=max_shift,
+                                 max_degrees=max_degrees), d_in=x_train.shape[1])
 
 
 def multi_centres(step: float = 7.0) -> list[tuple[float, float]]:
@@ -358,10 +382,9 @@ def run_settings(
 ) -> list[dict[str, Any]]:
     """:func:`run_setting` for every (activation, width, seed), in that loop order, as jobs.
 
-    One job (:func:`setting_job`) per (activation, width, seed, training) through
+    One job (:func:`setting_job`: the initialisation and both trainings) per (activation, width, seed) through
     :func:`mlpgeo.experiments.jobs.run_jobs`; the widest jobs are submitted first (they take longest, so
-    several workers finish close together); the results are merged per setting (:func:`merge_setting`) and
-    do not depend on the executor. The multi-centre reading and the epoch sweep (standard training) run for
+    several workers finish close together); the results do not depend on the executor. The multi-centre reading and the epoch sweep (standard training) run for
     the widest network only.
 
     Args:
@@ -384,15 +407,14 @@ def run_settings(
     """
     wide = max(widths)
     settings = [(activation, width, seed) for activation in activations for width in widths for seed in seeds]
-    keys = sorted(((a, w, s, t) for a, w, s in settings for t in TRAININGS),
-                  key=lambda key: (-key[1], key[3] != "standard"))  # stable: largest (and epoch sweeps) first
+    keys = sorted(settings, key=lambda key: -key[1])  # stable: the widest (slowest) jobs first
     jobs = [dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, x_probe=x_probe, activation=a,
-                 width=w, seed=s, training=t, epochs=epochs, radii=tuple(radii),
+                 width=w, seed=s, epochs=epochs, radii=tuple(radii),
                  multi_centers=tuple(map(tuple, multi_centers)) if w == wide else None,
-                 snapshot_epochs=tuple(snapshot_epochs) if w == wide and t == "standard" else ())
-            for a, w, s, t in keys]
+                 snapshot_epochs=tuple(snapshot_epochs) if w == wide else ())
+            for a, w, s in keys]
     results = dict(zip(keys, run_jobs(setting_job, jobs, executor=executor, desc="KAG settings")))
-    return [merge_setting([results[(a, w, s, t)] for t in TRAININGS], d_in=x_train.shape[1]) for a, w, s in settings]
+    return [with_nets(results[key], d_in=x_train.shape[1]) for key in settings]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -417,27 +439,32 @@ def pixel_pairs(min_distance: float, side: int = IMAGE_SIDE) -> Tensor:
 
 
 def pair_metrics(
-    jac: Tensor, pairs: Tensor, n_minors: int = 500, n_rotations: int = 5, generator: torch.Generator | None = None,
-) -> dict[str, float]:
+    jacs: Mapping[str, Tensor], pairs: Tensor, n_minors: int = 500, n_rotations: int = 5,
+    generator: torch.Generator | None = None,
+) -> dict[str, dict[str, float]]:
     """PR, KL and RR of 2-minors whose two columns are drawn from ``pairs`` (the minimum-distance reading).
 
     The same statistics as :func:`mlpgeo.kag.jacobian_metrics` with ``k = 2``, but each minor's column pair
     is drawn uniformly from the valid ``pairs`` instead of from all pairs; rows are 2 distinct units. As
     there, the positions are shared by the inputs, and every rotation of the rotation ratio (Haar ``Q`` on
-    the hidden units) samples fresh positions under the same constraint.
+    the hidden units) samples fresh positions under the same constraint. The draws do not depend on the
+    Jacobians, so they are made once and every network is measured on them (common random numbers).
 
     Args:
-        jac: dense Jacobians ``(n, h, d)``.
+        jacs: network name -> dense Jacobians ``(n, h, d)``, one ``h`` for all.
         pairs: long ``(P, 2)`` valid column pairs (:func:`pixel_pairs`).
         n_minors: minors per input.
         n_rotations: rotations in the rotation ratio.
         generator: the random source (``None``: seeded 0).
 
     Returns:
-        ``{"pr", "kl", "rr"}``: means over inputs (NaN inputs left out).
+        name -> ``{"pr", "kl", "rr"}``: means over inputs (NaN inputs left out).
     """
     generator = seeded(0) if generator is None else generator
-    n, h, _ = jac.shape
+    h = {jac.shape[1] for jac in jacs.values()}
+    if len(h) != 1:
+        raise ValueError(f"jacs must share one layer width to share draws, got widths {sorted(h)}.")
+    h = h.pop()
 
     def draw() -> tuple[Tensor, Tensor]:
         rows = kag.distinct_indices((n_minors,), 2, h, generator)
@@ -445,18 +472,24 @@ def pair_metrics(
         return rows, cols
 
     rows, cols = draw()
-    minors = kag.gather_minors(jac, rows.expand(n, n_minors, 2), cols.expand(n, n_minors, 2))
-    maxima = []
+    rotations = []
     for _ in range(n_rotations):
-        q = kag.haar_orthogonal(h, generator, dtype=jac.dtype)
-        r, c = draw()
-        sub = torch.einsum("Nih,nhNj->nNij", q[r], jac[:, :, c])  # rows of Q J at the sampled columns
-        maxima.append((sub[..., 0, 0] * sub[..., 1, 1] - sub[..., 0, 1] * sub[..., 1, 0]).abs().amax(dim=1))
-    denominator = torch.stack(maxima).mean(dim=0)
-    rr = torch.where(denominator > 0, minors.abs().amax(dim=1) / denominator.clamp_min(1e-30),
-                     torch.full_like(denominator, float("nan")))
-    return {"pr": float(kag.participation_ratio(minors).nanmean()), "kl": float(kag.kl_from_uniform(minors).nanmean()),
-            "rr": float(rr.nanmean())}
+        q = kag.haar_orthogonal(h, generator, dtype=next(iter(jacs.values())).dtype)
+        rotations.append((q, *draw()))
+    out = {}
+    for name, jac in jacs.items():
+        n = jac.shape[0]
+        minors = kag.gather_minors(jac, rows.expand(n, n_minors, 2), cols.expand(n, n_minors, 2))
+        maxima = []
+        for q, r, c in rotations:
+            sub = torch.einsum("Nih,nhNj->nNij", q[r], jac[:, :, c])  # rows of Q J at the sampled columns
+            maxima.append((sub[..., 0, 0] * sub[..., 1, 1] - sub[..., 0, 1] * sub[..., 1, 0]).abs().amax(dim=1))
+        denominator = torch.stack(maxima).mean(dim=0)
+        rr = torch.where(denominator > 0, minors.abs().amax(dim=1) / denominator.clamp_min(1e-30),
+                         torch.full_like(denominator, float("nan")))
+        out[name] = {"pr": float(kag.participation_ratio(minors).nanmean()),
+                     "kl": float(kag.kl_from_uniform(minors).nanmean()), "rr": float(rr.nanmean())}
+    return out
 
 
 def min_distance_job(
@@ -466,8 +499,8 @@ def min_distance_job(
     """One job of the minimum-distance reading: one run's networks at one hidden layer, every distance.
 
     For every distance ``d``: :func:`pair_metrics` of the ``"random"`` network and of each training in
-    ``nets`` on the pixel pairs at least ``d`` apart (:func:`pixel_pairs`), every network with a generator
-    seeded alike from (``seed``, ``layer``, position of ``d``): same sampled positions (common random numbers).
+    ``nets`` on the pixel pairs at least ``d`` apart (:func:`pixel_pairs`), all networks on the same draws
+    from a generator seeded from (``seed``, ``layer``, position of ``d``) (common random numbers).
 
     Returns:
         One record per (distance, training): ``activation, width, seed, training, layer, min_distance,
@@ -481,9 +514,7 @@ def min_distance_job(
     records = []
     for d_index, d in enumerate(distances):
         valid = every[length >= d]
-        values = {name: pair_metrics(jac, valid, n_minors, n_rotations,
-                                     seeded(seed * 100_003 + layer * 1009 + d_index * 7 + 5))
-                  for name, jac in jacs.items()}
+        values = pair_metrics(jacs, valid, n_minors, n_rotations, seeded(seed * 100_003 + layer * 1009 + d_index * 7 + 5))
         for training in names[1:]:
             record = {"activation": activation, "width": width, "seed": seed, "training": training, "layer": layer,
                       "min_distance": d, "n_pairs": len(valid)}

@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
               "(METRICS: a metrics file or a folder of them)", file=sys.stderr)
         return 2
     for path in record_all(Path(args[1]), Path(args[2])):
-        print(f"recorded {path}")
+        written = json.loads(path.read_text())["provenance"]
+        print(f"recorded {path}: run time {written.get('runtime_s')} s, workers {written.get('workers')}")
     return 0
 
 
