@@ -81,11 +81,17 @@ define stage_docs
 	cd $(MATHJAX_DIR) && cp -r --parents $(MATHJAX_FILES) $(abspath $(STAGE))/assets/mathjax/
 endef
 
-# Workers: MLPGEO_WORKERS=N (N >= 2) runs each report's jobs on N local processes and also executes N notebooks
-# at a time (pytest-xdist, one notebook per worker as each frees, slowest first), so the cores stay busy through
-# each report's serial parts. The numbers do not change (docs/rerun.md).
+# Workers: MLPGEO_WORKERS=N (N >= 2) executes N notebooks at a time (slowest first, the next one as soon as one
+# finishes: xargs -P, one pytest per notebook; pytest-xdist would hand each worker two notebooks up front, the two
+# slowest in a row). At scale ci each notebook then runs its jobs in-process (its reports take minutes:
+# starting job processes and sending them data would cost more than it saves); at scale full each report's jobs
+# also run on N local processes, so the cores stay busy through a long report's last jobs. SITE_JOB_WORKERS
+# overrides the job processes per notebook. The numbers do not change (docs/rerun.md).
 WORKERS := $(or $(MLPGEO_WORKERS),1)
-NOTEBOOK_PARALLEL := $(if $(filter-out 1,$(WORKERS)),-n $(WORKERS) --maxschedchunk=1)
+SITE_JOB_WORKERS ?= $(if $(filter full,$(MLPGEO_SCALE)),$(WORKERS),1)
+# $(call run_notebooks,N,TIMEOUT,FILES): execute FILES in place (nbmake), N at a time in the order given.
+run_notebooks = $(if $(filter-out 1,$(1)),printf '%s\n' $(3) | xargs -P $(1) -n 1,) \
+  $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(2) -p no:cacheprovider $(if $(filter-out 1,$(1)),,$(3))
 SLOWEST_FIRST := bloom kag hashing vq_kernels function_approximation
 NOTEBOOKS = $(foreach name,$(SLOWEST_FIRST),$(if $(wildcard reports/$(name).ipynb),$(STAGE)/reports/$(name).ipynb)) \
   $(addprefix $(STAGE)/reports/,$(filter-out $(addsuffix .ipynb,$(SLOWEST_FIRST)),$(notdir $(wildcard reports/*.ipynb)))) \
@@ -96,9 +102,8 @@ NOTEBOOKS = $(foreach name,$(SLOWEST_FIRST),$(if $(wildcard reports/$(name).ipyn
 site: setup data $(MATHJAX)
 	$(stage_docs)
 	rm -rf $(SITE_DIR)
-	MLPGEO_METRICS_DIR=$(abspath $(STAGE))/metrics MLPGEO_PROGRESS=0 \
-	  $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider \
-	  $(NOTEBOOK_PARALLEL) $(NOTEBOOKS)
+	export MLPGEO_METRICS_DIR=$(abspath $(STAGE))/metrics MLPGEO_PROGRESS=0 MLPGEO_WORKERS=$(SITE_JOB_WORKERS); \
+	  $(call run_notebooks,$(WORKERS),$(NOTEBOOK_TIMEOUT),$(NOTEBOOKS))
 	rm -rf $(EXECUTED) && mkdir -p $(EXECUTED)
 	cp -r $(STAGE)/reports $(STAGE)/metrics $(EXECUTED)/
 	[ ! -f $(STAGE)/own_model.ipynb ] || cp $(STAGE)/own_model.ipynb $(EXECUTED)/
@@ -119,23 +124,21 @@ site-only: setup $(MATHJAX)
 	@echo "site built in $(SITE_DIR)/ from the notebooks executed in $(EXECUTED)"
 
 # Every report at the papers' sizes (scale full, CUDA when present), its jobs on PAPER_WORKERS local processes and
-# PAPER_WORKERS notebooks at a time (slowest first, as make site does, so the cores stay busy through each report's
-# serial parts), each report's metrics recorded with provenance in results/paper/<report>.json (committed; the site
+# PAPER_WORKERS notebooks at a time (slowest first, as make site runs them, so the cores stay busy through each
+# report's serial parts), each report's metrics recorded with provenance in results/paper/<report>.json (committed; the site
 # shows them beside the built verdicts and marks them stale when the code changes). PAPER_REPORTS picks some reports.
 PAPER_WORKERS ?= 2
 PAPER_REPORTS ?= $(basename $(notdir $(wildcard reports/*.ipynb)))
 PAPER_BUILD := $(BUILD)/paper
 PAPER_SLOWEST_FIRST := kag bloom hashing vq_kernels function_approximation
 PAPER_ORDER = $(filter $(PAPER_REPORTS),$(PAPER_SLOWEST_FIRST)) $(filter-out $(PAPER_SLOWEST_FIRST),$(PAPER_REPORTS))
-PAPER_PARALLEL := $(if $(filter-out 1,$(PAPER_WORKERS)),-n $(PAPER_WORKERS) --maxschedchunk=1)
 paper: setup data
 	mkdir -p $(PAPER_BUILD)/reports $(PAPER_BUILD)/metrics
 	for name in $(PAPER_ORDER); do cp reports/$$name.ipynb $(PAPER_BUILD)/reports/; rm -f $(PAPER_BUILD)/metrics/$$name.json; done
 	start=$$(date +%s); \
-	MLPGEO_SCALE=full MLPGEO_DEVICE=$${MLPGEO_DEVICE:-auto} MLPGEO_WORKERS=$(PAPER_WORKERS) \
-	MLPGEO_METRICS_DIR=$(abspath $(PAPER_BUILD))/metrics MLPGEO_PROGRESS=0 \
-	  $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=7200 -p no:cacheprovider $(PAPER_PARALLEL) \
-	  $(foreach name,$(PAPER_ORDER),$(PAPER_BUILD)/reports/$(name).ipynb); \
+	export MLPGEO_SCALE=full MLPGEO_DEVICE=$${MLPGEO_DEVICE:-auto} MLPGEO_WORKERS=$(PAPER_WORKERS) \
+	  MLPGEO_METRICS_DIR=$(abspath $(PAPER_BUILD))/metrics MLPGEO_PROGRESS=0; \
+	$(call run_notebooks,$(PAPER_WORKERS),7200,$(foreach name,$(PAPER_ORDER),$(PAPER_BUILD)/reports/$(name).ipynb)); \
 	echo "all of $(PAPER_ORDER): $$(( $$(date +%s) - start )) s with $(PAPER_WORKERS) workers, load $$(cut -d' ' -f1-3 /proc/loadavg) at the end, $$(date -u +%FT%TZ)" | tee -a $(PAPER_BUILD)/times.txt
 	for name in $(PAPER_ORDER); do \
 	  $(BIN)/python -m mlpgeo.experiments.provenance record $(PAPER_BUILD)/metrics/$$name.json results/paper | tee -a $(PAPER_BUILD)/times.txt; \

@@ -37,6 +37,26 @@ def test_stack_equals_one_by_one_training(loss):
         assert torch.allclose(result.epoch_loss[:, i], torch.tensor(history.epoch_loss), atol=1e-5)
 
 
+def test_a_network_trains_to_the_same_bits_in_any_stack():
+    """A stack of one optimiser computes only its branch of the update; a mixed stack computes both and selects.
+    Each network must come out bit for bit the same either way, and whatever else is in its stack."""
+    samples = [_task(0), _task(1)]
+    x = torch.stack([s[0] for s in samples])
+    y = torch.stack([s[1] for s in samples])
+    adam = [batched.NetworkSetting(seed=3, sample=0, optimizer="adam", lr=1e-2, schedule="cosine"),
+            batched.NetworkSetting(seed=5, sample=1, optimizer="adam", lr=1e-1, init_scale=10.0)]
+    sgd = [batched.NetworkSetting(seed=4, sample=1, optimizer="sgd", lr=0.3, momentum=0.9, schedule="cosine"),
+           batched.NetworkSetting(seed=6, sample=0, optimizer="sgd", lr=1e30, momentum=0.9)]  # diverges
+    mixed = batched.train_stacked(x, y, [12, 6, 12], [adam[0], sgd[0], sgd[1], adam[1]], epochs=3, batch_size=32)
+    alone = {name: batched.train_stacked(x, y, [12, 6, 12], stack, epochs=3, batch_size=32)
+             for name, stack in (("adam", adam), ("sgd", sgd))}
+    assert bool(mixed.diverged[2]) and bool(alone["sgd"].diverged[1])
+    for i, (name, j) in enumerate((("adam", 0), ("sgd", 0), ("sgd", 1), ("adam", 1))):
+        for field in ("w_in", "b_in", "w_out", "b_out"):
+            assert torch.equal(getattr(mixed, field)[i], getattr(alone[name], field)[j]), (name, j, field)
+        torch.testing.assert_close(mixed.epoch_loss[:, i], alone[name].epoch_loss[:, j], rtol=0, atol=0, equal_nan=True)
+
+
 def test_init_scale_cosine_schedule_and_divergence():
     x, y = _task(0)
     settings = [batched.NetworkSetting(seed=0, init_scale=10.0, lr=1e-9, optimizer="sgd", momentum=0.0),
