@@ -83,12 +83,11 @@ endef
 
 # Workers: MLPGEO_WORKERS=N (N >= 2) executes N notebooks at a time (slowest first, the next one as soon as one
 # finishes: xargs -P, one pytest per notebook; pytest-xdist would hand each worker two notebooks up front, the two
-# slowest in a row). At scale ci each notebook then runs its jobs in-process (its reports take minutes:
-# starting job processes and sending them data would cost more than it saves); at scale full each report's jobs
-# also run on N local processes, so the cores stay busy through a long report's last jobs. SITE_JOB_WORKERS
-# overrides the job processes per notebook. The numbers do not change (docs/rerun.md).
+# slowest in a row). Each notebook then runs its jobs in-process: N notebooks keep N cores busy without the
+# cost of job processes (starting them, sending them data, more processes than cores); SITE_JOB_WORKERS=M gives
+# each notebook M job processes instead. The numbers do not change (docs/rerun.md).
 WORKERS := $(or $(MLPGEO_WORKERS),1)
-SITE_JOB_WORKERS ?= $(if $(filter full,$(MLPGEO_SCALE)),$(WORKERS),1)
+SITE_JOB_WORKERS ?= 1
 # $(call run_notebooks,N,TIMEOUT,FILES): execute FILES in place (nbmake), N at a time in the order given.
 run_notebooks = $(if $(filter-out 1,$(1)),printf '%s\n' $(3) | xargs -P $(1) -n 1,) \
   $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(2) -p no:cacheprovider $(if $(filter-out 1,$(1)),,$(3))
@@ -123,11 +122,13 @@ site-only: setup $(MATHJAX)
 	$(BIN)/mkdocs build --strict
 	@echo "site built in $(SITE_DIR)/ from the notebooks executed in $(EXECUTED)"
 
-# Every report at the papers' sizes (scale full, CUDA when present), its jobs on PAPER_WORKERS local processes and
-# PAPER_WORKERS notebooks at a time (slowest first, as make site runs them, so the cores stay busy through each
-# report's serial parts), each report's metrics recorded with provenance in results/paper/<report>.json (committed; the site
-# shows them beside the built verdicts and marks them stale when the code changes). PAPER_REPORTS picks some reports.
+# Every report at the papers' sizes (scale full, CUDA when present), PAPER_WORKERS notebooks at a time (slowest
+# first, the next as one finishes, as make site runs them), each with PAPER_JOB_WORKERS job processes (1: in-process;
+# PAPER_WORKERS=1 PAPER_JOB_WORKERS=2 runs the reports one after another, each on 2 job processes). Each report's
+# metrics are recorded with provenance in results/paper/<report>.json (committed; the site shows them beside the
+# built verdicts and marks them stale when the code changes). PAPER_REPORTS picks some reports.
 PAPER_WORKERS ?= 2
+PAPER_JOB_WORKERS ?= 1
 PAPER_REPORTS ?= $(basename $(notdir $(wildcard reports/*.ipynb)))
 PAPER_BUILD := $(BUILD)/paper
 PAPER_SLOWEST_FIRST := kag bloom hashing vq_kernels function_approximation
@@ -136,10 +137,10 @@ paper: setup data
 	mkdir -p $(PAPER_BUILD)/reports $(PAPER_BUILD)/metrics
 	for name in $(PAPER_ORDER); do cp reports/$$name.ipynb $(PAPER_BUILD)/reports/; rm -f $(PAPER_BUILD)/metrics/$$name.json; done
 	start=$$(date +%s); \
-	export MLPGEO_SCALE=full MLPGEO_DEVICE=$${MLPGEO_DEVICE:-auto} MLPGEO_WORKERS=$(PAPER_WORKERS) \
+	export MLPGEO_SCALE=full MLPGEO_DEVICE=$${MLPGEO_DEVICE:-auto} MLPGEO_WORKERS=$(PAPER_JOB_WORKERS) \
 	  MLPGEO_METRICS_DIR=$(abspath $(PAPER_BUILD))/metrics MLPGEO_PROGRESS=0; \
 	$(call run_notebooks,$(PAPER_WORKERS),7200,$(foreach name,$(PAPER_ORDER),$(PAPER_BUILD)/reports/$(name).ipynb)); \
-	echo "all of $(PAPER_ORDER): $$(( $$(date +%s) - start )) s with $(PAPER_WORKERS) workers, load $$(cut -d' ' -f1-3 /proc/loadavg) at the end, $$(date -u +%FT%TZ)" | tee -a $(PAPER_BUILD)/times.txt
+	echo "all of $(PAPER_ORDER): $$(( $$(date +%s) - start )) s, $(PAPER_WORKERS) notebooks at a time with $(PAPER_JOB_WORKERS) job process(es) each, load $$(cut -d' ' -f1-3 /proc/loadavg) at the end, $$(date -u +%FT%TZ)" | tee -a $(PAPER_BUILD)/times.txt
 	for name in $(PAPER_ORDER); do \
 	  $(BIN)/python -m mlpgeo.experiments.provenance record $(PAPER_BUILD)/metrics/$$name.json results/paper | tee -a $(PAPER_BUILD)/times.txt; \
 	done
