@@ -1395,12 +1395,12 @@ def jacobian_metrics_shared(
     ``jacobian_metrics(jacs[b], ..., generator=g)`` for a generator ``g`` in the state ``generator`` is in
     now (common random numbers, e.g. a network at initialisation and after training), while every random
     rotation (a QR factorisation of an ``h x h`` Gaussian matrix) is made once instead of once per batch.
-    ``generator`` advances as one such call would advance it.
+    ``generator`` advances as one such call would advance it. ``k``, ``n_minors``, ``generator``, ``columns``,
+    ``convention``, ``n_rotations`` and ``rotate`` are those of :func:`jacobian_metrics`.
 
     Args:
         jacs: Jacobian batches ``(n_b, h, d)`` or first-layer factors; the same ``h``, ``d`` and dtype
             (``n_b`` may differ).
-        k, n_minors, generator, columns, convention, n_rotations, rotate: as in :func:`jacobian_metrics`.
         transposed: per batch, its :func:`transposed_jacobians` over ALL columns ``(n_b, d, h)`` or ``None``,
             when the caller holds them (e.g. for several column sets of one batch): the rotated minors then
             gather from them instead of copying the column set for each call; the numbers are the same.

@@ -75,7 +75,7 @@ def test_fresh_record_flips_and_cells(tmp_path):
 def test_record_goes_stale_when_the_code_changes(tmp_path):
     root = tree(tmp_path)
     write_record(root, PAPER_CLAIMS)
-    (root / "mlpgeo" / "kag.py").write_text((root / "mlpgeo" / "kag.py").read_text() + "\n# changed\n")
+    (root / "mlpgeo" / "kag.py").write_text((root / "mlpgeo" / "kag.py").read_text() + "\nCHANGED = 1\n")  # a line of code
     record = paper.load_records(root / "results" / "paper", root)["kag"]
     assert record.stale
     assert "mlpgeo-stale" in paper.paper_cell(BUILT["claims"][0], record)

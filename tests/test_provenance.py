@@ -34,6 +34,22 @@ def test_code_hash_changes_with_the_code_and_only_the_report_notebook(tmp_path):
         code_hash("kag", tmp_path)
 
 
+def test_code_hash_reads_code_not_docstrings_or_comments(tmp_path):
+    make_tree(tmp_path)
+    module = tmp_path / "mlpgeo" / "a.py"
+    module.write_text('"""Module."""\n\ndef f(x):\n    """Double x."""\n    return 2 * x  # twice\n')
+    first = code_hash("kag", tmp_path)
+    module.write_text('"""Module, reworded."""\n\n\ndef f(x):\n    """Twice x.\n\n    More."""\n    return 2 * x\n')
+    assert code_hash("kag", tmp_path) == first  # docstrings, comments and blank lines do not count
+    module.write_text('"""Module."""\n\ndef f(x):\n    """Double x."""\n    return 3 * x\n')
+    assert code_hash("kag", tmp_path) != first  # a changed line of code does
+    module.write_text('def f(x):\n    "a string kept as a value" if x else None\n    return 3 * x\n')
+    assert code_hash("kag", tmp_path) != first
+    changed = code_hash("kag", tmp_path)
+    (tmp_path / "mlpgeo" / "experiments" / "provenance.py").write_text("recorder = 1\n")
+    assert code_hash("kag", tmp_path) == changed  # the recorder itself does not make numbers
+
+
 def test_record_keeps_metrics_and_adds_provenance(tmp_path, monkeypatch):
     make_tree(tmp_path)
     metrics = {"report": "kag", "scale": "full", "seeds": [0, 1, 2, 3, 4], "runtime_s": 12.5, "machine": {"cpus": 2},

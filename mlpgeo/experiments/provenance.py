@@ -3,7 +3,7 @@
 ``results/paper/<report>.json`` holds the metrics file of a run at the papers' sizes (the same schema, claims
 included) and a ``provenance`` entry::
 
-    {"commit": git commit, "code_hash": sha256 of the package and the notebook, "scale": "full",
+    {"commit": git commit, "code_hash": sha256 of the package (code, not docstrings) and the notebook, "scale": "full",
      "seeds": [...], "machine": {...}, "date": ISO 8601 UTC, "runtime_s": the recorder's run time,
      "workers": where the jobs ran, e.g. "2 local processes"}
 
@@ -15,6 +15,7 @@ Command line (``make paper`` runs it after executing the reports)::
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import subprocess
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def code_files(report: str, root: Path = ROOT) -> list[Path]:
     """The files whose content determines a report's numbers: every ``mlpgeo/**/*.py`` except the other reports'
-    experiment modules, and the report's notebook.
+    experiment modules and this recorder, and the report's notebook.
 
     Raises:
         ValueError: a report not in the catalog, or a tree without its notebook.
@@ -43,16 +44,35 @@ def code_files(report: str, root: Path = ROOT) -> list[Path]:
     if not notebook.exists():
         raise ValueError(f"{notebook} does not exist; is {root} the repository root?")
     others = {root / "mlpgeo" / "experiments" / f"{name}.py" for name in REPORTS if name != report}
+    others.add(root / "mlpgeo" / "experiments" / "provenance.py")
     return sorted(path for path in (root / "mlpgeo").rglob("*.py") if path not in others) + [notebook]
 
 
 def code_hash(report: str, root: Path = ROOT) -> str:
-    """SHA-256 over the relative paths and bytes of :func:`code_files` (stable across machines and clones)."""
+    """SHA-256 over the relative paths and :func:`code_text` of :func:`code_files` (stable across machines and
+    clones; a reworded docstring or comment does not make a record stale, a changed line of code does)."""
     digest = hashlib.sha256()
     for path in code_files(report, root):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+        digest.update(code_text(path) + b"\0")
     return digest.hexdigest()
+
+
+def code_text(path: Path) -> bytes:
+    """What of a file the hash reads: for a Python module its syntax tree without docstrings (``ast.unparse``:
+    comments, layout and string statements dropped), for any other file its bytes with ``\\n`` line ends."""
+    raw = path.read_bytes().replace(b"\r\n", b"\n")
+    if path.suffix != ".py":
+        return raw
+    tree = ast.parse(raw)
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and body and all(isinstance(stmt, ast.stmt) for stmt in body):
+                kept = [stmt for stmt in body if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                                                      and isinstance(stmt.value.value, str))]
+                setattr(node, field, kept or [ast.Pass()])
+    return ast.unparse(tree).encode()
 
 
 def git_commit(root: Path = ROOT) -> str | None:
