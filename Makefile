@@ -44,7 +44,7 @@ help:
 	@echo "make site-only   rebuild the site from the reports executed last time ($(EXECUTED)), no report is run"
 	@echo "make test-site   make site-only, then the site's tests (hooks and the headless browser)"
 	@echo "make report NAME=hashing   execute one report into $(STAGE)/reports"
-	@echo "make paper   every report at the papers' sizes (MLPGEO_WORKERS=$(PAPER_WORKERS) workers), recorded in results/paper/"
+	@echo "make paper   every report at the papers' sizes ($(PAPER_WORKERS) at a time, jobs on $(PAPER_SLOTS) slots), recorded in results/paper/"
 	@echo "make serve   serve the built site on http://127.0.0.1:8000"
 
 # Python environment. torch first, pinned to the CPU build (plain `torch` would pull a multi-GB CUDA build).
@@ -81,13 +81,16 @@ define stage_docs
 	cd $(MATHJAX_DIR) && cp -r --parents $(MATHJAX_FILES) $(abspath $(STAGE))/assets/mathjax/
 endef
 
-# Workers: MLPGEO_WORKERS=N (N >= 2) executes N notebooks at a time (slowest first, the next one as soon as one
-# finishes: xargs -P, one pytest per notebook; pytest-xdist would hand each worker two notebooks up front, the two
-# slowest in a row). Each notebook then runs its jobs in-process: N notebooks keep N cores busy without the
-# cost of job processes (starting them, sending them data, more processes than cores); SITE_JOB_WORKERS=M gives
-# each notebook M job processes instead. The numbers do not change (docs/rerun.md).
+# Workers: MLPGEO_WORKERS=N (N >= 2) gives the build N slots (mlpgeo/experiments/jobs.py): every job of every
+# report first takes one of N machine-wide slots, so no more than N jobs run at once. N + 1 notebooks run at a time
+# (SITE_NOTEBOOKS; slowest first, the next as soon as one finishes: xargs -P, one pytest per notebook), each with
+# N job processes (SITE_JOB_WORKERS): while one notebook does its own serial work (figures, claims), the others'
+# jobs keep the slots busy, and the jobs of the last, long report take every slot that finished reports leave.
+# (pytest-xdist would hand each worker two notebooks up front.) The numbers do not change (docs/rerun.md).
 WORKERS := $(or $(MLPGEO_WORKERS),1)
-SITE_JOB_WORKERS ?= 1
+SITE_SLOTS ?= $(WORKERS)
+SITE_JOB_WORKERS ?= $(WORKERS)
+SITE_NOTEBOOKS ?= $(if $(filter-out 1,$(WORKERS)),$(shell echo $$(( $(WORKERS) + 1 ))),1)
 # $(call run_notebooks,N,TIMEOUT,FILES): execute FILES in place (nbmake), N at a time in the order given.
 run_notebooks = $(if $(filter-out 1,$(1)),printf '%s\n' $(3) | xargs -P $(1) -n 1,) \
   $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(2) -p no:cacheprovider $(if $(filter-out 1,$(1)),,$(3))
@@ -101,8 +104,10 @@ NOTEBOOKS = $(foreach name,$(SLOWEST_FIRST),$(if $(wildcard reports/$(name).ipyn
 site: setup data $(MATHJAX)
 	$(stage_docs)
 	rm -rf $(SITE_DIR)
-	export MLPGEO_METRICS_DIR=$(abspath $(STAGE))/metrics MLPGEO_PROGRESS=0 MLPGEO_WORKERS=$(SITE_JOB_WORKERS); \
-	  $(call run_notebooks,$(WORKERS),$(NOTEBOOK_TIMEOUT),$(NOTEBOOKS))
+	rm -rf $(abspath $(STAGE))-slots
+	export MLPGEO_METRICS_DIR=$(abspath $(STAGE))/metrics MLPGEO_PROGRESS=0 MLPGEO_WORKERS=$(SITE_JOB_WORKERS) \
+	  MLPGEO_SLOT_DIR=$(abspath $(STAGE))-slots MLPGEO_SLOTS=$(SITE_SLOTS); \
+	  $(call run_notebooks,$(SITE_NOTEBOOKS),$(NOTEBOOK_TIMEOUT),$(NOTEBOOKS))
 	rm -rf $(EXECUTED) && mkdir -p $(EXECUTED)
 	cp -r $(STAGE)/reports $(STAGE)/metrics $(EXECUTED)/
 	[ ! -f $(STAGE)/own_model.ipynb ] || cp $(STAGE)/own_model.ipynb $(EXECUTED)/
@@ -122,13 +127,16 @@ site-only: setup $(MATHJAX)
 	$(BIN)/mkdocs build --strict
 	@echo "site built in $(SITE_DIR)/ from the notebooks executed in $(EXECUTED)"
 
-# Every report at the papers' sizes (scale full, CUDA when present), PAPER_WORKERS notebooks at a time (slowest
-# first, the next as one finishes, as make site runs them), each with PAPER_JOB_WORKERS job processes (1: in-process;
-# PAPER_WORKERS=1 PAPER_JOB_WORKERS=2 runs the reports one after another, each on 2 job processes). Each report's
+# Every report at the papers' sizes (scale full, CUDA when present): PAPER_WORKERS notebooks at a time (default 3;
+# slowest first, the next as one finishes, as make site runs them), each with PAPER_JOB_WORKERS job processes
+# (1: in-process), every job holding one of PAPER_SLOTS machine-wide slots (default: the CPUs;
+# mlpgeo/experiments/jobs.py): no more jobs run than there are cores, one notebook's serial work overlaps the
+# others' jobs, and when one report ends the others' jobs take its cores. Each report's
 # metrics are recorded with provenance in results/paper/<report>.json (committed; the site shows them beside the
 # built verdicts and marks them stale when the code changes). PAPER_REPORTS picks some reports.
-PAPER_WORKERS ?= 2
-PAPER_JOB_WORKERS ?= 1
+PAPER_SLOTS ?= $(shell nproc)
+PAPER_WORKERS ?= $(shell echo $$(( $(PAPER_SLOTS) + 1 )))
+PAPER_JOB_WORKERS ?= $(PAPER_SLOTS)
 PAPER_REPORTS ?= $(basename $(notdir $(wildcard reports/*.ipynb)))
 PAPER_BUILD := $(BUILD)/paper
 PAPER_SLOWEST_FIRST := kag bloom hashing vq_kernels function_approximation
@@ -136,11 +144,13 @@ PAPER_ORDER = $(filter $(PAPER_REPORTS),$(PAPER_SLOWEST_FIRST)) $(filter-out $(P
 paper: setup data
 	mkdir -p $(PAPER_BUILD)/reports $(PAPER_BUILD)/metrics
 	for name in $(PAPER_ORDER); do cp reports/$$name.ipynb $(PAPER_BUILD)/reports/; rm -f $(PAPER_BUILD)/metrics/$$name.json; done
+	rm -rf $(PAPER_BUILD)/slots
 	start=$$(date +%s); \
 	export MLPGEO_SCALE=full MLPGEO_DEVICE=$${MLPGEO_DEVICE:-auto} MLPGEO_WORKERS=$(PAPER_JOB_WORKERS) \
+	  MLPGEO_SLOT_DIR=$(abspath $(PAPER_BUILD))/slots MLPGEO_SLOTS=$(PAPER_SLOTS) \
 	  MLPGEO_METRICS_DIR=$(abspath $(PAPER_BUILD))/metrics MLPGEO_PROGRESS=0; \
 	$(call run_notebooks,$(PAPER_WORKERS),7200,$(foreach name,$(PAPER_ORDER),$(PAPER_BUILD)/reports/$(name).ipynb)); \
-	echo "all of $(PAPER_ORDER): $$(( $$(date +%s) - start )) s, $(PAPER_WORKERS) notebooks at a time with $(PAPER_JOB_WORKERS) job process(es) each, load $$(cut -d' ' -f1-3 /proc/loadavg) at the end, $$(date -u +%FT%TZ)" | tee -a $(PAPER_BUILD)/times.txt
+	echo "all of $(PAPER_ORDER): $$(( $$(date +%s) - start )) s, $(PAPER_WORKERS) notebooks at a time with $(PAPER_JOB_WORKERS) job process(es) each sharing $(PAPER_SLOTS) slots, load $$(cut -d' ' -f1-3 /proc/loadavg) at the end, $$(date -u +%FT%TZ)" | tee -a $(PAPER_BUILD)/times.txt
 	for name in $(PAPER_ORDER); do \
 	  $(BIN)/python -m mlpgeo.experiments.provenance record $(PAPER_BUILD)/metrics/$$name.json results/paper | tee -a $(PAPER_BUILD)/times.txt; \
 	done

@@ -4,7 +4,9 @@ Runs ``make site`` twice into temporary folders, first with ``MLPGEO_WORKERS=1``
 same run), then with ``MLPGEO_WORKERS=N`` (N notebooks at a time; at scale full each also on N job processes). Prints
 each report's run time (its recorder's ``runtime_s``) in both builds, both builds' wall times, the machine's
 load before each, checks that every metrics file is the same in both builds apart from run time, machine and
-workers, and ends with ``speedup: <x>x`` (target: >= 1.8x with 2 workers on 2 cores).
+workers, and ends with ``speedup: <x>x`` (target: >= 1.8x with 2 workers on 2 cores) beside the machine's parallel
+ceiling measured in the same run (``ceiling.py``: how much faster N busy processes are than one here; no build can
+beat it).
 
     .venv/bin/python benchmarks/site_build.py            # 2 workers, scale ci
     .venv/bin/python benchmarks/site_build.py --workers 4 --scale full
@@ -22,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from ceiling import ceiling
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FIELDS = ("runtime_s", "machine", "workers")
@@ -65,6 +69,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.workers < 2:
         parser.error("--workers must be >= 2 (the baseline build uses 1)")
+    limit = ceiling(args.workers)
+    print(f"parallel ceiling of this machine with {args.workers} processes: {limit:.2f}x (load {load()})", flush=True)
     with tempfile.TemporaryDirectory(prefix="mlpgeo-bench-") as tmp:
         runs = {}
         for workers in (1, args.workers):
@@ -89,7 +95,8 @@ def main() -> int:
                 print(f"{name}: metrics differ at {found[:10]}{' ...' if len(found) > 10 else ''}")
         print(f"\nmetrics identical apart from {', '.join(RUN_FIELDS)}: {'OK' if same else 'NO'}")
         print(f"load now: {load()} on {os.cpu_count()} CPUs; scale {args.scale}")
-        print(f"speedup: {wall1 / wall_n:.2f}x")
+        print(f"speedup: {wall1 / wall_n:.2f}x (the machine's ceiling: {limit:.2f}x; "
+              f"{wall1 / wall_n / limit:.0%} of it)")
     return 0 if same else 1
 
 

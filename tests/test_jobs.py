@@ -2,12 +2,14 @@
 
 import concurrent.futures
 import sys
+import threading
+import time
 
 import pytest
 import torch
 
 from mlpgeo import data, models
-from mlpgeo.experiments.jobs import executor_from_env, job_threads, run_jobs, workers
+from mlpgeo.experiments.jobs import Slots, executor_from_env, job_threads, run_jobs, slot, slots_from_env, usable_cpus, workers
 
 
 def tiny_experiment(seed: int, width: int) -> dict:
@@ -90,3 +92,61 @@ def test_jobs_run_with_the_job_thread_count(monkeypatch):
     before = torch.get_num_threads()
     assert run_jobs(torch.get_num_threads, [{}], progress=False) == [1]
     assert torch.get_num_threads() == before
+
+
+def test_slots_run_with_slots_and_give_identical_results(in_process, monkeypatch, tmp_path):
+    monkeypatch.setenv("MLPGEO_SLOT_DIR", str(tmp_path / "slots"))
+    monkeypatch.setenv("MLPGEO_SLOTS", "1")
+    assert run_jobs(tiny_experiment, JOBS[:2], progress=False) == in_process[:2]
+    monkeypatch.setenv("MLPGEO_WORKERS", "2")  # two processes, one slot: they take turns
+    assert run_jobs(tiny_experiment, JOBS, progress=False) == in_process
+    assert sorted(p.name for p in (tmp_path / "slots").iterdir()) == ["slot-0"]
+
+
+def test_a_held_slot_makes_the_next_job_wait_until_it_is_freed(tmp_path):
+    slots = Slots(str(tmp_path), 2)
+    taken: list[int | None] = []
+    with slot(slots) as first, slot(slots) as second:
+        assert (first, second) == (0, 1)  # both slots held at once
+        waiter = threading.Thread(target=lambda: taken.extend(run_with_slot(slots)))
+        waiter.start()
+        time.sleep(0.3)
+        assert taken == [] and waiter.is_alive()  # every slot held: the third waits
+    waiter.join(timeout=5)
+    assert taken == [0]  # the first freed slot
+    with slot(None) as none:
+        assert none is None  # no slots: nothing held
+
+
+def run_with_slot(slots: Slots) -> list[int | None]:
+    with slot(slots, poll_s=0.01) as index:
+        return [index]
+
+
+def test_slot_settings_are_checked(monkeypatch, tmp_path):
+    monkeypatch.delenv("MLPGEO_SLOT_DIR", raising=False)
+    assert slots_from_env() is None
+    monkeypatch.setenv("MLPGEO_SLOT_DIR", str(tmp_path))
+    monkeypatch.delenv("MLPGEO_SLOTS", raising=False)
+    assert slots_from_env() == Slots(str(tmp_path), usable_cpus())
+    monkeypatch.setenv("MLPGEO_SLOTS", "0")
+    with pytest.raises(ValueError, match="MLPGEO_SLOTS"):
+        slots_from_env()
+
+
+def study_of_widths(seed: int) -> list[dict]:
+    """A job that maps its own jobs (as a study driver may): the inner jobs must run in-process, in its slot."""
+    return run_jobs(tiny_experiment, [{"seed": seed, "width": width} for width in (4, 8)], progress=False)
+
+
+def test_jobs_inside_a_job_run_in_process_and_never_wait_for_a_slot(in_process, monkeypatch, tmp_path):
+    monkeypatch.setenv("MLPGEO_SLOT_DIR", str(tmp_path))
+    monkeypatch.setenv("MLPGEO_SLOTS", "1")
+    monkeypatch.setenv("MLPGEO_WORKERS", "2")  # an inner pool would start processes and wait for the held slot
+    nested: list = []
+    runner = threading.Thread(target=lambda: nested.extend(run_jobs(study_of_widths, [{"seed": 0}, {"seed": 1}],
+                                                                    progress=False)), daemon=True)
+    runner.start()
+    runner.join(timeout=120)
+    assert not runner.is_alive(), "jobs inside a job waited for a slot held by their own outer job (deadlock)"
+    assert [r for rows in nested for r in rows] == in_process[:4]

@@ -13,6 +13,18 @@ Where jobs run:
   as many machines as its workers;
 - any ``concurrent.futures.Executor`` passed as ``executor=`` (e.g. ``distributed.Client(...).get_executor()``).
 
+Sharing a machine's cores: with ``MLPGEO_SLOT_DIR=path`` every job first takes one of ``MLPGEO_SLOTS`` slots
+(default: the usable CPUs), lock files in ``path`` shared by every process that names it, and holds it while it
+runs. ``make paper`` and ``make site`` run several reports at once, each with its own job processes, all naming
+one slot directory: no more jobs run than there are cores, and when one report finishes, the other reports' jobs
+take its cores (without slots each report would keep only its share). Slots decide when a job runs, never what
+it computes.
+
+Jobs inside a job: a driver that itself calls :func:`run_jobs` while running as a job (e.g. a study that maps a
+helper over widths) runs those inner jobs in-process, inside its own slot and thread count: a job never starts
+worker processes of its own or waits for a second slot (which could wait forever while every slot is held by an
+outer job).
+
 Determinism: every job runs with ``torch.set_num_threads(threads)`` (:func:`job_threads`, default 1), on every
 executor, because the number of threads can change the last bits of a float reduction. Each job draws its
 randomness only from its own seed, so it gives the same numbers wherever it runs.
@@ -22,10 +34,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import contextvars
+import fcntl
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import torch
 from tqdm.auto import tqdm
@@ -55,14 +71,74 @@ def workers() -> int:
     return positive_env_int("MLPGEO_WORKERS", 1)
 
 
-def call_job(fn: Callable[..., Any], kwargs: Mapping[str, Any], threads: int) -> Any:
-    """Run one job with ``threads`` torch threads (restored afterwards): what every executor runs."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+IN_JOB: contextvars.ContextVar[bool] = contextvars.ContextVar("mlpgeo_in_job", default=False)
+"""True while this process (or thread) runs a job: :func:`run_jobs` then runs inner jobs in-process."""
+
+
+class Slots(NamedTuple):
+    """``count`` machine-wide job slots: lock files ``slot-0 .. slot-<count-1>`` in ``directory``."""
+
+    directory: str
+    count: int
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the platform has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def slots_from_env() -> Slots | None:
+    """The slots the environment names: ``MLPGEO_SLOT_DIR`` (unset: none) and ``MLPGEO_SLOTS`` (default: the
+    usable CPUs)."""
+    directory = os.environ.get("MLPGEO_SLOT_DIR", "").strip()
+    if not directory:
+        return None
+    return Slots(directory, positive_env_int("MLPGEO_SLOTS", usable_cpus()))
+
+
+@contextlib.contextmanager
+def slot(slots: Slots | None, poll_s: float = 0.05) -> Iterator[int | None]:
+    """Hold one free slot of ``slots`` while the block runs (``None``: no slots, nothing held); yields its index.
+
+    A slot is an exclusive ``flock`` on its file, so the operating system frees it if the holder dies. While
+    every slot is held, waits, trying again every ``poll_s`` seconds.
+    """
+    if slots is None:
+        yield None
+        return
+    directory = Path(slots.directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    while True:
+        for index in range(slots.count):
+            handle = open(directory / f"slot-{index}", "a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                yield index
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
+            return
+        time.sleep(poll_s)
+
+
+def call_job(fn: Callable[..., Any], kwargs: Mapping[str, Any], threads: int, slots: Slots | None = None) -> Any:
+    """Run one job with ``threads`` torch threads (restored afterwards), holding one of ``slots`` where given and
+    marked as a job (:data:`IN_JOB`): what every executor runs. Inside a job, nothing more is taken."""
+    if IN_JOB.get():
         return fn(**kwargs)
-    finally:
-        torch.set_num_threads(previous)
+    with slot(slots):
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        marker = IN_JOB.set(True)
+        try:
+            return fn(**kwargs)
+        finally:
+            IN_JOB.reset(marker)
+            torch.set_num_threads(previous)
 
 
 def dask_executor(address: str) -> concurrent.futures.Executor:
@@ -138,8 +214,9 @@ def run_jobs(
     Args:
         fn: a top-level function (picklable by reference) returning plain results.
         jobs: one keyword dict per job (one setting and seed each).
-        executor: where to run; ``None`` asks the environment (:func:`executor_from_env`). An executor passed in
-            is used as it is and left open; one made from the environment is shut down afterwards.
+        executor: where to run; ``None`` asks the environment (:func:`executor_from_env`), or runs in-process when
+            called inside a job. An executor passed in is used as it is and left open; one made from the
+            environment is shut down afterwards.
         desc: the progress bar's label.
         progress: show a bar counting finished jobs (``None``: ``MLPGEO_PROGRESS``, default on).
 
@@ -157,18 +234,19 @@ def run_jobs(
         if not isinstance(job, Mapping):
             raise TypeError(f"jobs[{index}] must be a dict of keyword arguments, got {type(job).__name__}.")
     threads = job_threads()
+    slots = slots_from_env()
     owned = executor is None
-    if owned:
+    if owned and not IN_JOB.get():  # inside a job, inner jobs run in-process (module docstring)
         executor = executor_from_env()
     bar = tqdm(total=len(jobs), desc=desc, disable=not progress_enabled(progress), leave=False)
     try:
         if executor is None:
             results = []
             for job in jobs:
-                results.append(call_job(fn, job, threads))
+                results.append(call_job(fn, job, threads, slots))
                 bar.update()
             return results
-        futures = {executor.submit(call_job, fn, dict(job), threads): i for i, job in enumerate(jobs)}
+        futures = {executor.submit(call_job, fn, dict(job), threads, slots): i for i, job in enumerate(jobs)}
         results: list[Any] = [None] * len(jobs)
         try:
             for future in concurrent.futures.as_completed(futures):
