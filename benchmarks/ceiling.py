@@ -13,6 +13,7 @@ of the machine's parallelism it used.
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import time
@@ -43,12 +44,15 @@ def run_copies(copies: int, steps: int) -> float:
     return time.perf_counter() - start
 
 
-def ceiling(workers: int, steps: int = 6000) -> float:
-    """``workers * t(1 copy) / t(workers copies at once)``: at most ``workers`` (``steps``: the workload's length;
-    the default runs about 5 s per copy here)."""
-    alone = run_copies(1, steps)
-    together = run_copies(workers, steps)
-    return workers * alone / together
+def ceiling(workers: int, steps: int = 6000, rounds: int = 3) -> float:
+    """``workers * t(1 copy) / t(workers copies at once)``, each time the median of ``rounds`` runs taken in turn
+    (a shared machine's speed drifts; one pair of runs has given more than ``workers``). ``steps``: the
+    workload's length (the default runs about 5 s per copy here)."""
+    alone, together = [], []
+    for _ in range(rounds):
+        alone.append(run_copies(1, steps))
+        together.append(run_copies(workers, steps))
+    return workers * statistics.median(alone) / statistics.median(together)
 
 
 def main() -> int:
