@@ -1,7 +1,7 @@
 """Benchmark: the site build (every report executed, then mkdocs) with 1 worker and with N workers.
 
 Runs ``make site`` twice into temporary folders, first with ``MLPGEO_WORKERS=1`` (the baseline, measured in the
-same run), then with ``MLPGEO_WORKERS=N`` (N notebooks at a time; at scale full each also on N job processes). Prints
+same run), then with ``MLPGEO_WORKERS=N`` (N job slots: N + 1 notebooks at a time, each on N job processes; Makefile). Prints
 each report's run time (its recorder's ``runtime_s``) in both builds, both builds' wall times, the machine's
 load before each, checks that every metrics file is the same in both builds apart from run time, machine and
 workers, and ends with ``speedup: <x>x`` (target: >= 1.8x with 2 workers on 2 cores) beside the machine's parallel
