@@ -83,17 +83,28 @@ endef
 
 # Workers: MLPGEO_WORKERS=N (N >= 2) gives the build N slots (mlpgeo/experiments/jobs.py): every job of every
 # report first takes one of N machine-wide slots, so no more than N jobs run at once. N + 1 notebooks run at a time
-# (SITE_NOTEBOOKS; slowest first, the next as soon as one finishes: xargs -P, one pytest per notebook), each with
-# N job processes (SITE_JOB_WORKERS): while one notebook does its own serial work (figures, claims), the others'
-# jobs keep the slots busy, and the jobs of the last, long report take every slot that finished reports leave.
-# (pytest-xdist would hand each worker two notebooks up front.) The numbers do not change (docs/rerun.md).
+# (SITE_NOTEBOOKS; slowest first, the next as soon as one finishes: xargs -P, one pytest per notebook). The reports
+# in SITE_POOLED run their jobs on N job processes (SITE_JOB_WORKERS); the others run theirs in the notebook's own
+# process, one slot at a time, filling the cores between the pooled reports' jobs. Worker processes cost CPU time
+# (each imports torch and loads its data; results travel back), and only the long reports' jobs repay it:
+# benchmarks/jobs.py --all (7 Dec, 2 job processes vs in-process, each report alone) measured bloom 1.69x faster
+# for 7% more CPU time, kag 1.70x for 7%, hashing 1.58x for 7%, vq_kernels 1.28x for 14%, function_approximation
+# 1.18x for 32%. With every report pooled the 2-worker build took 319-338 s; with bloom and kag pooled, 288 s (the
+# README's table). While one notebook does its own serial work (figures, claims), the others' jobs keep the slots
+# busy, and the last, long report's jobs take every slot the finished reports leave. (pytest-xdist would hand each
+# worker two notebooks up front.) The numbers do not change (docs/rerun.md).
 WORKERS := $(or $(MLPGEO_WORKERS),1)
 SITE_SLOTS ?= $(WORKERS)
 SITE_JOB_WORKERS ?= $(WORKERS)
 SITE_NOTEBOOKS ?= $(if $(filter-out 1,$(WORKERS)),$(shell echo $$(( $(WORKERS) + 1 ))),1)
-# $(call run_notebooks,N,TIMEOUT,FILES): execute FILES in place (nbmake), N at a time in the order given.
-run_notebooks = $(if $(filter-out 1,$(1)),printf '%s\n' $(3) | xargs -P $(1) -n 1,) \
+# At scale full every report pools its jobs, as make paper does (the configuration its 40-minute run measured).
+SITE_POOLED ?= $(if $(filter full,$(MLPGEO_SCALE)),$(SLOWEST_FIRST),bloom kag)
+# $(call run_notebooks,N,TIMEOUT,FILES[,PREFIX]): execute FILES in place (nbmake), N at a time in the order given;
+# with N > 1, PREFIX names a variable holding shell code run before each notebook's pytest (its file: $${@: -1}).
+run_notebooks = $(if $(filter-out 1,$(1)),printf '%s\n' $(3) | xargs -P $(1) -n 1 bash -c '$(if $(4),$($(4))) exec "$$@"' notebook) \
   $(BIN)/pytest --nbmake --overwrite --nbmake-timeout=$(2) -p no:cacheprovider $(if $(filter-out 1,$(1)),,$(3))
+# Each notebook's job processes in the site build: SITE_JOB_WORKERS for the reports in SITE_POOLED, else 1.
+site_job_workers = case " $(SITE_POOLED) " in *" $$(basename "$${@: -1}" .ipynb) "*) export MLPGEO_WORKERS=$(SITE_JOB_WORKERS);; *) export MLPGEO_WORKERS=1;; esac;
 SLOWEST_FIRST := bloom kag hashing vq_kernels function_approximation
 NOTEBOOKS = $(foreach name,$(SLOWEST_FIRST),$(if $(wildcard reports/$(name).ipynb),$(STAGE)/reports/$(name).ipynb)) \
   $(addprefix $(STAGE)/reports/,$(filter-out $(addsuffix .ipynb,$(SLOWEST_FIRST)),$(notdir $(wildcard reports/*.ipynb)))) \
@@ -107,7 +118,7 @@ site: setup data $(MATHJAX)
 	rm -rf $(abspath $(STAGE))-slots
 	export MLPGEO_METRICS_DIR=$(abspath $(STAGE))/metrics MLPGEO_PROGRESS=0 MLPGEO_WORKERS=$(SITE_JOB_WORKERS) \
 	  MLPGEO_SLOT_DIR=$(abspath $(STAGE))-slots MLPGEO_SLOTS=$(SITE_SLOTS); \
-	  $(call run_notebooks,$(SITE_NOTEBOOKS),$(NOTEBOOK_TIMEOUT),$(NOTEBOOKS))
+	  $(call run_notebooks,$(SITE_NOTEBOOKS),$(NOTEBOOK_TIMEOUT),$(NOTEBOOKS),site_job_workers)
 	rm -rf $(EXECUTED) && mkdir -p $(EXECUTED)
 	cp -r $(STAGE)/reports $(STAGE)/metrics $(EXECUTED)/
 	[ ! -f $(STAGE)/own_model.ipynb ] || cp $(STAGE)/own_model.ipynb $(EXECUTED)/

@@ -1,9 +1,10 @@
 """Benchmark: the site build (every report executed, then mkdocs) with 1 worker and with N workers.
 
 Runs ``make site`` twice into temporary folders, first with ``MLPGEO_WORKERS=1`` (the baseline, measured in the
-same run), then with ``MLPGEO_WORKERS=N`` (N job slots: N + 1 notebooks at a time, each on N job processes; Makefile). Prints
-each report's run time (its recorder's ``runtime_s``) in both builds, both builds' wall times, the machine's
-load before each, checks that every metrics file is the same in both builds apart from run time, machine and
+same run), then with ``MLPGEO_WORKERS=N`` (N job slots, N + 1 notebooks at a time; the Makefile's SITE_POOLED
+reports on N job processes each, the others in-process). Prints each report's run time (its recorder's
+``runtime_s``) in both builds, both builds' wall times and CPU times (user + system seconds of every process of the
+build), the machine's load before each, checks that every metrics file is the same in both builds apart from run time, machine and
 workers, and ends with ``speedup: <x>x`` (target: >= 1.8x with 2 workers on 2 cores) beside the machine's parallel
 ceiling measured in the same run (``ceiling.py``: how much faster N busy processes are than one here; no build can
 beat it).
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 
 from ceiling import ceiling
+from jobs import children_cpu_s
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FIELDS = ("runtime_s", "machine", "workers")
@@ -37,15 +39,15 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def build(workers: int, folder: Path, scale: str) -> float:
-    """``make site`` into ``folder`` with ``workers`` workers; its wall time in seconds."""
+def build(workers: int, folder: Path, scale: str) -> tuple[float, float]:
+    """``make site`` into ``folder`` with ``workers`` workers; its wall time and CPU time in seconds."""
     env = {**os.environ, "MLPGEO_WORKERS": str(workers), "MLPGEO_SCALE": scale}
     args = ["make", "-C", str(ROOT), "site", f"STAGE={folder}/docs", f"SITE_DIR={folder}/site",
             f"EXECUTED={folder}/executed"]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu_s()
     with open(folder / "build.log", "w") as log:
         subprocess.run(args, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children_cpu_s() - cpu
 
 
 def metrics(folder: Path) -> dict[str, dict]:
@@ -77,9 +79,10 @@ def main() -> int:
             folder = Path(tmp) / f"w{workers}"
             folder.mkdir()
             before = load()
-            wall = build(workers, folder, args.scale)
+            wall, cpu = build(workers, folder, args.scale)
             runs[workers] = (wall, before, metrics(folder))
-            print(f"{workers} worker(s): make site in {wall:.0f} s (load before: {before})", flush=True)
+            print(f"{workers} worker(s): make site in {wall:.0f} s, CPU time {cpu:.0f} s (load before: {before})",
+                  flush=True)
         (wall1, _, one), (wall_n, _, many) = runs[1], runs[args.workers]
         print(f"\n{'report':<26}{'1 worker (s)':>14}{f'{args.workers} workers (s)':>16}")
         for name in sorted(set(one) | set(many)):
