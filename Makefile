@@ -90,9 +90,9 @@ endef
 # benchmarks/jobs.py --all (7 Dec, 2 job processes vs in-process, each report alone) measured bloom 1.69x faster
 # for 7% more CPU time, kag 1.70x for 7%, hashing 1.58x for 7%, vq_kernels 1.28x for 14%, function_approximation
 # 1.18x for 32%. With every report pooled the 2-worker build took 319-338 s; with bloom and kag pooled, 288 and
-# 297 s (the README's table). While one notebook does its own serial work (figures, claims), the others' jobs keep the slots
-# busy, and the last, long report's jobs take every slot the finished reports leave. (pytest-xdist would hand each
-# worker two notebooks up front.) The numbers do not change (docs/rerun.md).
+# 297 s (the README's table). While one notebook does its own serial work (figures, claims), the others' jobs keep
+# the slots busy, and the last, long report's jobs take every slot the finished reports leave. (pytest-xdist would
+# hand each worker two notebooks up front.) The numbers do not change (docs/rerun.md).
 WORKERS := $(or $(MLPGEO_WORKERS),1)
 SITE_SLOTS ?= $(WORKERS)
 SITE_JOB_WORKERS ?= $(WORKERS)
