@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from ceiling import ceiling
-from jobs import children_cpu_s
+from jobs import children_cpu_s, differences
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FIELDS = ("runtime_s", "machine", "workers")
@@ -53,15 +53,6 @@ def build(workers: int, folder: Path, scale: str) -> tuple[float, float]:
 def metrics(folder: Path) -> dict[str, dict]:
     """Report name -> metrics file of a build."""
     return {p.stem: json.loads(p.read_text()) for p in sorted((folder / "executed" / "metrics").glob("*.json"))}
-
-
-def differences(a: object, b: object, path: str = "") -> list[str]:
-    """The paths at which two JSON values differ."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in differences(a.get(k), b.get(k), f"{path}/{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
-    return [] if a == b else [path or "/"]
 
 
 def main() -> int:
