@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -41,6 +42,7 @@ from PIL import Image
 
 import mlpgeo
 from mlpgeo.experiments.catalog import REPORTS
+from mlpgeo.experiments.jobs import workers
 from mlpgeo_site import notebook, paper, references, scorecard, search, sources
 
 log = logging.getLogger("mkdocs.hooks.mlpgeo")
@@ -124,6 +126,7 @@ def on_config(config):
 
 
 def on_pre_build(config) -> None:
+    stop_prefetch()
     _build.clear()
     _build["files"] = {}
     _build["notebooks"] = {}
@@ -227,7 +230,34 @@ def on_files(files: Files, config) -> Files:
             _home_alts[name] = figure[1]
     _api.clear()
     _api.update(api_modules(files))
+    start_prefetch(files)
     return files
+
+
+def start_prefetch(files: Files) -> None:
+    """With ``MLPGEO_WORKERS=N`` (N >= 2, as ``make site`` passes its workers), start computing the figure files
+    of every notebook page on N - 1 threads (:class:`mlpgeo_site.notebook.PrefetchedVersions`) while the
+    build renders the other pages (the API pages come first), instead of when each notebook page is reached.
+    mkdocs itself renders on one core; this work (Pillow, which releases the GIL) is the part of it that can
+    use another."""
+    if workers() < 2:
+        return
+    paths = [Path(f.abs_src_path) for f in files
+             if NOTEBOOK_PAGES.match(f.src_uri) and f.abs_src_path and Path(f.abs_src_path).exists()]
+    images = [image for path in paths for image in notebook.notebook_images(json.loads(path.read_text())["cells"])]
+    threads = workers() - 1
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mlpgeo-figures")
+    _build["prefetch"] = {"executor": executor, "threads": threads,
+                          "versions": notebook.PrefetchedVersions(images, executor)}
+
+
+def stop_prefetch() -> None:
+    """Stop the figure threads of :func:`start_prefetch` (after the build, or when it fails)."""
+    prefetch = _build.pop("prefetch", None)
+    if prefetch:
+        prefetch["executor"].shutdown(wait=True, cancel_futures=True)
+        log.info("figures prefetched on %d thread(s): %d images, %d used",
+                 prefetch["threads"], len(prefetch["versions"]), prefetch["versions"].hits)
 
 
 def totals_markdown(reports: list[dict], records: dict[str, paper.PaperRecord] | None = None) -> str:
@@ -486,8 +516,10 @@ def on_page_content(content: str, page, config, files: Files) -> str:
         info = REPORTS.get(name) if name else None
         report = next((r for r in metrics_of(config) if r["report"] == name), None) if info else None
         content = link_references(content, up)
+        prefetch = _build.get("prefetch")
         result = notebook.transform(content, info.title if info else None, report["claims"] if report else None,
-                                    fold=info is not None)
+                                    fold=info is not None,
+                                    versions=prefetch["versions"] if prefetch else notebook.image_versions)
         content = result.html
         folder = page_dir(page)
         for filename, data in result.files.items():
@@ -523,7 +555,12 @@ def on_post_page(output: str, page, config) -> str:
     return output
 
 
+def on_build_error(error) -> None:
+    stop_prefetch()
+
+
 def on_post_build(config) -> None:
+    stop_prefetch()
     site = Path(config["site_dir"])
     written = dict(_build["files"])
     written.update(sources.source_pages(Path(mlpgeo.__file__).parent, repo_blob()))

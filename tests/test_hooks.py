@@ -8,19 +8,25 @@ navigation titles and the MathJax decision.
 from __future__ import annotations
 
 import base64
+import importlib
 import importlib.util
+import inspect
 import io
 import json
+import pkgutil
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from mkdocs.structure.files import File, Files
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "overrides"))
 
+import mlpgeo  # noqa: E402
 from mlpgeo.experiments.catalog import REPORTS  # noqa: E402
 from mlpgeo.report import ClaimTable, Recorder, summarize  # noqa: E402
 from mlpgeo_site import notebook, references, search, sources  # noqa: E402
@@ -247,6 +253,42 @@ def test_notebook_figures_are_numbered_captioned_and_written_to_files(transforme
     assert list(animation.files) in (["figure-3.webp"], ["figure-3.gif"])
 
 
+def test_prefetched_figure_versions_give_the_same_page(tmp_path):
+    html = rendered_notebook(tmp_path)
+    images = notebook.notebook_images(json.loads((tmp_path / "demo.ipynb").read_text())["cells"])
+    assert [(kind, width, height) for kind, _, width, height in images] == [("png", 400, 200), ("png", None, None),
+                                                                            ("gif", None, None)]
+    assert images[0][1] == png(800, 400) and images[2][1] == gif()
+    reference = notebook.transform(html, "T")
+    for known in (images, images[:1], []):  # all prefetched, one (the others computed on the spot), none
+        with ThreadPoolExecutor(1) as executor:
+            versions = notebook.PrefetchedVersions(known, executor)
+            page = notebook.transform(html, "T", versions=versions)
+        assert versions.hits == len(known) == len(versions)
+        assert page.html == reference.html and page.files == reference.files
+
+
+def test_hooks_prefetch_figures_only_with_workers(tmp_path, monkeypatch):
+    rendered_notebook(tmp_path)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "demo.ipynb").rename(tmp_path / "reports" / "demo.ipynb")
+    files = Files([File("reports/demo.ipynb", str(tmp_path), str(tmp_path / "site"), use_directory_urls=True),
+                   File("index.md", str(tmp_path), str(tmp_path / "site"), use_directory_urls=True)])
+    monkeypatch.setenv("MLPGEO_WORKERS", "1")
+    hooks.start_prefetch(files)
+    assert "prefetch" not in hooks._build
+    monkeypatch.setenv("MLPGEO_WORKERS", "2")
+    hooks.start_prefetch(files)
+    try:
+        prefetch = hooks._build["prefetch"]
+        assert prefetch["threads"] == 1 and len(prefetch["versions"]) == 3
+        kind, data, width, height = notebook.notebook_images(json.loads((tmp_path / "reports" / "demo.ipynb").read_text())["cells"])[0]
+        assert prefetch["versions"](kind, data, width, height) == notebook.image_versions(kind, data, width, height)
+    finally:
+        hooks.stop_prefetch()
+    assert "prefetch" not in hooks._build
+
+
 def test_notebook_title_headings_evidence_and_prose(transformed):
     _, page = transformed
     assert re.search(r"<h1[^>]*>The catalog title<a class=\"headerlink\"", page.html)
@@ -338,6 +380,38 @@ def test_api_objects_link_to_their_source_lines():
     assert f'href="https://github.com/o/r/blob/v1/mlpgeo/report.py#L{first}-L{last}"' in linked
     assert linked.startswith('<h1>mlpgeo.report</h1><p class="mlpgeo-source-file">Source: <a href="../../source/mlpgeo/report.py.html">')
     assert linked.count("data-search-exclude") == 2  # signature and parameter table
+
+
+
+def documented_names(module) -> list[str]:
+    """Qualified names of the functions and classes ``module`` defines, with their methods and properties."""
+    names = []
+    for name, obj in vars(module).items():
+        if getattr(obj, "__module__", None) != module.__name__ or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue
+        names.append(f"{module.__name__}.{name}")
+        if inspect.isclass(obj):
+            names += [f"{module.__name__}.{name}.{member}" for member, value in vars(obj).items()
+                      if inspect.isfunction(value) or isinstance(value, (property, staticmethod, classmethod))]
+    return names
+
+
+def test_object_lines_table_equals_inspect_for_every_object_of_the_package():
+    tables: dict = {}
+    checked = 0
+    for info in pkgutil.walk_packages(mlpgeo.__path__, "mlpgeo."):
+        module = importlib.import_module(info.name)
+        for name in documented_names(module):
+            assert sources.object_lines(name, tables) == sources.object_lines(name), name
+            checked += 1
+    assert checked > 300 and "mlpgeo.report" in tables  # the fast path ran, on the whole package
+
+
+def test_definition_lines_counts_decorators_and_nesting(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("import functools\n\n\n@functools.cache\ndef f(x):\n    return x\n\n\nclass C:\n"
+                    "    @property\n    def p(self):\n        return 1\n\n    class D:\n        pass\n")
+    assert sources.definition_lines(path) == {"f": (4, 6), "C": (9, 15), "C.p": (10, 12), "C.D": (14, 15)}
 
 
 # ----------------------------------------------------------------------------- hooks

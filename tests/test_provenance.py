@@ -74,3 +74,14 @@ def test_record_keeps_metrics_and_adds_provenance(tmp_path, monkeypatch):
     written = record_all(tmp_path / "metrics" / "kag.json", tmp_path / "out2", tmp_path)
     assert [p.name for p in written] == ["kag.json"]
     assert json.loads(written[0].read_text())["provenance"]["workers"] == "not recorded"
+
+
+def test_code_hash_with_shared_texts_equals_separate_calls(tmp_path):
+    make_tree(tmp_path)
+    (tmp_path / "mlpgeo" / "a.py").write_text("def f(x):\n    return 2 * x\n")
+    texts: dict = {}
+    shared = {name: code_hash(name, tmp_path, texts) for name in ("kag", "bloom")}
+    assert shared == {name: code_hash(name, tmp_path) for name in ("kag", "bloom")}
+    assert shared["kag"] != shared["bloom"]
+    assert (tmp_path / "mlpgeo" / "a.py") in texts  # read once, kept for the next report
+    assert (tmp_path / "reports" / "kag.ipynb") in texts and (tmp_path / "reports" / "bloom.ipynb") in texts

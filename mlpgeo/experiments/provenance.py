@@ -48,13 +48,22 @@ def code_files(report: str, root: Path = ROOT) -> list[Path]:
     return sorted(path for path in (root / "mlpgeo").rglob("*.py") if path not in others) + [notebook]
 
 
-def code_hash(report: str, root: Path = ROOT) -> str:
+def code_hash(report: str, root: Path = ROOT, texts: dict[Path, bytes] | None = None) -> str:
     """SHA-256 over the relative paths and :func:`code_text` of :func:`code_files` (stable across machines and
-    clones; a reworded docstring or comment does not make a record stale, a changed line of code does)."""
+    clones; a reworded docstring or comment does not make a record stale, a changed line of code does).
+
+    Args:
+        texts: :func:`code_text` of files already read, by path, filled in as files are read. Pass one dict to
+            the calls for several reports of one unchanged tree, and each shared file is parsed once (the
+            reports share every module but their own experiment module and notebook).
+    """
+    texts = {} if texts is None else texts
     digest = hashlib.sha256()
     for path in code_files(report, root):
+        if path not in texts:
+            texts[path] = code_text(path)
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(code_text(path) + b"\0")
+        digest.update(texts[path] + b"\0")
     return digest.hexdigest()
 
 

@@ -23,9 +23,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
@@ -175,6 +178,83 @@ def animated_webp(gif: bytes) -> bytes | None:
     return out.getvalue() if len(out.getvalue()) < len(gif) else None
 
 
+@dataclass(frozen=True)
+class ImageVersions:
+    """What the page shows of one image output: its file (a GIF may become WebP) and a display-size copy."""
+
+    extension: str
+    data: bytes
+    small: bytes | None
+
+
+def image_versions(extension: str, data: bytes, width: int | None, height: int | None) -> ImageVersions:
+    """The versions of an image the page shows (:func:`animated_webp` of a GIF, :func:`display_copy` of a PNG)."""
+    if extension == "gif":
+        webp = animated_webp(data)
+        if webp is not None:
+            extension, data = "webp", webp
+    return ImageVersions(extension, data, display_copy(data, width, height) if extension == "png" else None)
+
+
+Versions = Callable[[str, bytes, int | None, int | None], ImageVersions]
+"""A function with :func:`image_versions`'s arguments and result (:class:`PrefetchedVersions` is one)."""
+
+IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+IMG_ATTRIBUTE = re.compile(r'\b(src|width|height)="([^"]*)"', re.I)
+
+
+def notebook_images(cells: Iterable[dict]) -> list[tuple[str, bytes, int | None, int | None]]:
+    """(extension, bytes, width, height) of every PNG and GIF a notebook's outputs show, as its page's
+    ``<img>`` tags will give them: inline images of HTML outputs (``plotting.show``) and bare PNG outputs
+    (their display size from the output's metadata). Pages may hold more; those are simply not prefetched."""
+    found = []
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            page = data.get("text/html")
+            for tag in IMG_TAG.findall("".join(page) if isinstance(page, list) else (page or "")):
+                attributes = {key.lower(): value for key, value in IMG_ATTRIBUTE.findall(tag)}
+                decoded = _image_bytes(html.unescape(attributes.get("src", "")))
+                if decoded is not None and decoded[0] in ("png", "gif"):
+                    found.append((*decoded, _int(attributes.get("width")), _int(attributes.get("height"))))
+            png = data.get("image/png")
+            if png:
+                size = output.get("metadata", {}).get("image/png", {})
+                found.append(("png", base64.b64decode("".join(png) if isinstance(png, list) else png),
+                              _int(size.get("width")), _int(size.get("height"))))
+    return found
+
+
+def _version_key(extension: str, data: bytes, width: int | None, height: int | None) -> tuple:
+    return extension, hashlib.sha256(data).hexdigest(), width, height
+
+
+class PrefetchedVersions:
+    """:func:`image_versions` of known images, computed ahead on an executor (a build with workers renders
+    other pages meanwhile; Pillow's resizing, quantising and encoding release the GIL, so a thread runs them
+    on another core). Called like :func:`image_versions`: an image prefetched (same bytes, by SHA-256, and
+    same display size) waits for its result, any other is computed on the spot, so the page is the same
+    either way."""
+
+    def __init__(self, images: Iterable[tuple[str, bytes, int | None, int | None]], executor: Executor) -> None:
+        self._futures: dict[tuple, Future] = {}
+        for image in images:
+            key = _version_key(*image)
+            if key not in self._futures:
+                self._futures[key] = executor.submit(image_versions, *image)
+        self.hits = 0
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def __call__(self, extension: str, data: bytes, width: int | None, height: int | None) -> ImageVersions:
+        future = self._futures.get(_version_key(extension, data, width, height))
+        if future is None:
+            return image_versions(extension, data, width, height)
+        self.hits += 1
+        return future.result()
+
+
 def _int(value) -> int | None:
     try:
         return int(float(value))
@@ -182,8 +262,9 @@ def _int(value) -> int | None:
         return None
 
 
-def number_figures(soup: BeautifulSoup, page_title: str) -> list[Figure]:
-    """Number, caption, anchor and externalise every image output (see the module's docstring)."""
+def number_figures(soup: BeautifulSoup, page_title: str, versions: Versions = image_versions) -> list[Figure]:
+    """Number, caption, anchor and externalise every image output (see the module's docstring); ``versions``
+    gives the files of each image (:func:`image_versions`, or a :class:`PrefetchedVersions`)."""
     figures: list[Figure] = []
     section = ""
     for node in soup.find_all(["h1", "h2", "h3", "h4", "img"]):
@@ -221,12 +302,9 @@ def number_figures(soup: BeautifulSoup, page_title: str) -> list[Figure]:
         if auto:
             figure["data-mlpgeo-auto"] = ""
         width, height = _int(node.get("width")), _int(node.get("height"))
-        if extension == "gif":
-            webp = animated_webp(data)
-            if webp is not None:
-                extension, data = "webp", webp
+        shown = versions(extension, data, width, height)
+        extension, data, small = shown.extension, shown.data, shown.small
         files = {f"{stem}.{extension}": data}
-        small = display_copy(data, width, height) if extension == "png" else None
         if small is not None:
             files[f"{stem}-1x.png"] = small
             node["src"] = f"{stem}-1x.png"
@@ -302,7 +380,7 @@ def headerlinks(soup: BeautifulSoup) -> None:
 
 
 def transform(content: str, title: str | None = None, claims: list[dict] | None = None,
-              fold: bool = True) -> NotebookPage:
+              fold: bool = True, versions: Versions = image_versions) -> NotebookPage:
     """The readable version of a notebook page's HTML (see the module's docstring).
 
     Args:
@@ -310,6 +388,7 @@ def transform(content: str, title: str | None = None, claims: list[dict] | None 
         title: the page title to show in the first H1 (the catalog's), or ``None`` to keep the notebook's.
         claims: the report's claims from its metrics file (to redraw verdict tables of old notebooks).
         fold: fold the code cells (reports); a page whose code is the point (the "own model" guide) shows it.
+        versions: the files of each figure (:func:`number_figures`).
     """
     soup = BeautifulSoup(content, "html.parser")
     for node in soup.find_all(["style", "script"]):
@@ -325,7 +404,7 @@ def transform(content: str, title: str | None = None, claims: list[dict] | None 
     link_evidence(soup, headings)
     headerlinks(soup)
     page_title = title or (heading_text(soup.find("h1")) if soup.find("h1") else "")
-    figures = number_figures(soup, page_title)
+    figures = number_figures(soup, page_title, versions)
     prose = prose_text(soup)
     flatten_markdown_cells(soup)
     return NotebookPage(str(soup), figures, headings, prose)

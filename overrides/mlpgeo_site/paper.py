@@ -61,6 +61,7 @@ def load_records(folder: Path, root: Path) -> dict[str, PaperRecord]:
         ValueError: a file that is not a paper-scale record (names the file and what is missing).
     """
     records = {}
+    texts: dict[Path, bytes] = {}  # each shared module is parsed once for all the reports
     for path in sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []:
         record = json.loads(path.read_text())
         missing = [key for key in ("report", "scale", "seeds", "claims", "provenance") if key not in record]
@@ -70,7 +71,7 @@ def load_records(folder: Path, root: Path) -> dict[str, PaperRecord]:
             raise ValueError(f"{path}: its provenance lacks code_hash; rerun `make paper`.")
         name = record["report"]
         try:
-            current = code_hash(name, root)
+            current = code_hash(name, root, texts)
         except ValueError:
             current = None
         records[name] = PaperRecord(name, record, stale=current != record["provenance"]["code_hash"])

@@ -9,6 +9,7 @@ the build knows the repository's address (``MLPGEO_REPO_URL``, and ``MLPGEO_REPO
 
 from __future__ import annotations
 
+import ast
 import html
 import importlib
 import inspect
@@ -91,14 +92,40 @@ def module_file(module: str) -> str | None:
     return "/".join(parts[len(parts) - 1 - module.count(".") - (1 if path.endswith("__init__.py") else 0):])
 
 
-def object_lines(qualified: str) -> tuple[str, int, int] | None:
+def definition_lines(path: Path) -> dict[str, tuple[int, int]]:
+    """Qualified name -> (first line, last line) of every function and class a Python file defines, methods and
+    nested classes included (``Class.method``); the first line is that of the first decorator, as
+    :func:`inspect.getsourcelines` counts. One parse of the file: the fast path of :func:`object_lines`."""
+    found: dict[str, tuple[int, int]] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                found[prefix + node.name] = (first, node.end_lineno or node.lineno)
+                if isinstance(node, ast.ClassDef):
+                    visit(node.body, prefix + node.name + ".")
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body, "")
+    return found
+
+
+def object_lines(qualified: str, tables: dict[str, dict[str, tuple[int, int]]] | None = None
+                 ) -> tuple[str, int, int] | None:
     """(module, first line, last line) of ``mlpgeo.x.name`` or ``mlpgeo.x.Class.method``, if it is defined
-    in that module (not imported into it)."""
+    in that module (not imported into it).
+
+    Args:
+        tables: :func:`definition_lines` of modules already parsed, by module name, filled in as modules are
+            parsed: pass one dict to the calls for one page, and each module is parsed once instead of
+            :func:`inspect.getsourcelines` reading every object (the reference, used where the table has no
+            entry).
+    """
     parts = qualified.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         module = ".".join(parts[:cut])
         try:
-            obj = importlib.import_module(module)
+            obj = mod = importlib.import_module(module)
         except Exception:  # noqa: BLE001
             continue
         for part in parts[cut:]:
@@ -110,6 +137,12 @@ def object_lines(qualified: str) -> tuple[str, int, int] | None:
             obj = obj.fget
         if getattr(obj, "__module__", None) != module:
             return None
+        if tables is not None and getattr(mod, "__file__", None):
+            if module not in tables:
+                tables[module] = definition_lines(Path(mod.__file__))
+            span = tables[module].get(getattr(obj, "__qualname__", ""))
+            if span is not None:
+                return module, span[0], span[1]
         try:
             lines, start = inspect.getsourcelines(obj)
         except (OSError, TypeError):
@@ -134,8 +167,9 @@ def link_sources(content: str, module: str, depth: int, repo_blob: str = "") -> 
         return content
     up = "../" * depth
     soup = BeautifulSoup(content, "html.parser")
+    tables: dict[str, dict[str, tuple[int, int]]] = {}
     for heading in soup.select(".doc-heading[id]"):
-        found = object_lines(heading["id"])
+        found = object_lines(heading["id"], tables)
         if found is None or found[0] != module:
             continue
         _, first, last = found
