@@ -24,7 +24,6 @@ links to the repository's files at ``MLPGEO_REPO_REF`` (default ``main``).
 
 from __future__ import annotations
 
-import base64
 import html
 import importlib
 import importlib.util
@@ -162,9 +161,6 @@ def records_of(config) -> dict[str, paper.PaperRecord] | None:
     return _build["paper"]
 
 
-HTML_PNG = re.compile(r'<img[^>]*?src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"[^>]*>')
-
-
 def home_figure(path: Path) -> tuple[bytes, str] | None:
     """PNG bytes and alt text of the notebook's figure tagged ``home-figure`` (else its first figure):
     a PNG output, or the image of an HTML figure (``plotting.show``)."""
@@ -172,16 +168,9 @@ def home_figure(path: Path) -> tuple[bytes, str] | None:
     tagged = [c for c in cells if "home-figure" in c.get("metadata", {}).get("tags", [])]
     for cell in tagged + cells:
         for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            png = data.get("image/png")
-            if png:
-                return base64.b64decode("".join(png) if isinstance(png, list) else png), ""
-            page = data.get("text/html")
-            page = "".join(page) if isinstance(page, list) else (page or "")
-            match = HTML_PNG.search(page)
-            if match:
-                alt = re.search(r'alt="([^"]*)"', match.group(0))
-                return base64.b64decode(re.sub(r"\s", "", match.group(1))), html.unescape(alt.group(1)) if alt else ""
+            for extension, data, _, _, alt in notebook.output_images(output):
+                if extension == "png":
+                    return data, alt
     return None
 
 

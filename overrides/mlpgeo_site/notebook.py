@@ -200,29 +200,34 @@ Versions = Callable[[str, bytes, int | None, int | None], ImageVersions]
 """A function with :func:`image_versions`'s arguments and result (:class:`PrefetchedVersions` is one)."""
 
 IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
-IMG_ATTRIBUTE = re.compile(r'\b(src|width|height)="([^"]*)"', re.I)
+IMG_ATTRIBUTE = re.compile(r'\b(src|width|height|alt)="([^"]*)"', re.I)
+
+
+def output_images(output: dict) -> list[tuple[str, bytes, int | None, int | None, str]]:
+    """(extension, bytes, width, height, alt text) of every PNG and GIF one notebook output shows, as its page's
+    ``<img>`` tags will give them: a bare PNG output (its display size from the output's metadata, no alt text),
+    then the inline images of an HTML output (``plotting.show``)."""
+    found = []
+    data = output.get("data", {})
+    png = data.get("image/png")
+    if png:
+        size = output.get("metadata", {}).get("image/png", {})
+        found.append(("png", base64.b64decode("".join(png) if isinstance(png, list) else png),
+                      _int(size.get("width")), _int(size.get("height")), ""))
+    page = data.get("text/html")
+    for tag in IMG_TAG.findall("".join(page) if isinstance(page, list) else (page or "")):
+        attributes = {key.lower(): html.unescape(value) for key, value in IMG_ATTRIBUTE.findall(tag)}
+        decoded = _image_bytes(attributes.get("src", ""))
+        if decoded is not None and decoded[0] in ("png", "gif"):
+            found.append((*decoded, _int(attributes.get("width")), _int(attributes.get("height")),
+                          attributes.get("alt", "")))
+    return found
 
 
 def notebook_images(cells: Iterable[dict]) -> list[tuple[str, bytes, int | None, int | None]]:
-    """(extension, bytes, width, height) of every PNG and GIF a notebook's outputs show, as its page's
-    ``<img>`` tags will give them: inline images of HTML outputs (``plotting.show``) and bare PNG outputs
-    (their display size from the output's metadata). Pages may hold more; those are simply not prefetched."""
-    found = []
-    for cell in cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            page = data.get("text/html")
-            for tag in IMG_TAG.findall("".join(page) if isinstance(page, list) else (page or "")):
-                attributes = {key.lower(): value for key, value in IMG_ATTRIBUTE.findall(tag)}
-                decoded = _image_bytes(html.unescape(attributes.get("src", "")))
-                if decoded is not None and decoded[0] in ("png", "gif"):
-                    found.append((*decoded, _int(attributes.get("width")), _int(attributes.get("height"))))
-            png = data.get("image/png")
-            if png:
-                size = output.get("metadata", {}).get("image/png", {})
-                found.append(("png", base64.b64decode("".join(png) if isinstance(png, list) else png),
-                              _int(size.get("width")), _int(size.get("height"))))
-    return found
+    """(extension, bytes, width, height) of every image of a notebook's outputs (:func:`output_images`). Pages
+    may hold more; those are simply not prefetched."""
+    return [image[:4] for cell in cells for output in cell.get("outputs", []) for image in output_images(output)]
 
 
 def _version_key(extension: str, data: bytes, width: int | None, height: int | None) -> tuple:
